@@ -1,0 +1,1 @@
+"""SOAP handlers, one module per EWS operation family. Each registers with ``@operation``."""

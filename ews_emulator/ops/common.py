@@ -1,0 +1,65 @@
+"""Small pieces every handler family shares: id elements, rights elements, request parsing helpers."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from lxml import etree
+
+from ews_emulator.soap import M_NS, T_NS, bool_text, t
+from ews_emulator.store import Folder, ItemRow
+from ews_emulator.store.ids import change_key, encode_id
+
+_T = f"{{{T_NS}}}"
+_M = f"{{{M_NS}}}"
+
+
+def item_id_el(row: ItemRow, tag: str = "ItemId") -> etree._Element:
+    return etree.Element(t(tag), Id=encode_id("item", row.mailbox_id, row.id), ChangeKey=change_key("item", row.change_num))
+
+
+def folder_id_el(folder: Folder, tag: str = "FolderId") -> etree._Element:
+    return etree.Element(t(tag), Id=encode_id("folder", folder.mailbox_id, folder.id),
+                         ChangeKey=change_key("folder", folder.change_num))
+
+
+def rights_el(rights: dict[str, bool]) -> etree._Element:
+    """``t:EffectiveRights`` from an ordered dict (see :mod:`ews_emulator.rights`)."""
+    el = etree.Element(t("EffectiveRights"))
+    for name, value in rights.items():
+        etree.SubElement(el, t(name)).text = bool_text(value)
+    return el
+
+
+def mailbox_el(tag: str, name: str | None, address: str, routing: str = "SMTP",
+               mailbox_type: str | None = "Mailbox") -> etree._Element:
+    """``t:Mailbox`` (Name, EmailAddress, RoutingType, MailboxType), optionally wrapped in ``tag``."""
+    mb = etree.Element(t("Mailbox"))
+    if name:
+        etree.SubElement(mb, t("Name")).text = name
+    etree.SubElement(mb, t("EmailAddress")).text = address
+    etree.SubElement(mb, t("RoutingType")).text = routing
+    if mailbox_type:
+        etree.SubElement(mb, t("MailboxType")).text = mailbox_type
+    if tag == "Mailbox":
+        return mb
+    outer = etree.Element(t(tag))
+    outer.append(mb)
+    return outer
+
+
+def fmt_ts(ts: int | float | None) -> str | None:
+    """Unix seconds -> xs:dateTime in UTC, the form Exchange writes (``2026-11-26T17:56:32Z``)."""
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def find_t(el: etree._Element, path: str) -> etree._Element | None:
+    """``el.find`` with ``t:``/``m:`` prefixes in ``path`` (``"t:Mailbox/t:EmailAddress"``)."""
+    return el.find(path.replace("t:", _T).replace("m:", _M))
+
+
+def text_t(el: etree._Element, path: str, default: str | None = None) -> str | None:
+    found = find_t(el, path)
+    return found.text if found is not None and found.text is not None else default

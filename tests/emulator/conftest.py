@@ -1,0 +1,59 @@
+"""Fixtures: the emulator over real HTTP with the demo tenant, schema validation on when available."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.emulator import copy_store, schema_dir
+
+
+@pytest.fixture(scope="session")
+def seeded_store_dir(tmp_path_factory):
+    """The demo tenant seeded once per session; tests that change data work on a copy."""
+    from ews_emulator.exchange import create_backend
+
+    path = tmp_path_factory.mktemp("seeded")
+    backend = create_backend(data_dir=path)
+    backend.store.close()
+    return path
+
+
+def _start(data_dir):
+    from ews_emulator import Emulator
+
+    emu = Emulator(data_dir=data_dir, schema_dir=schema_dir())
+    emu.start()
+    return emu
+
+
+def _assert_valid_responses(emu) -> None:
+    violations = list(emu.backend.response_violations)
+    emu.backend.response_violations.clear()
+    assert not violations, "schema-invalid responses:\n" + "\n".join(violations[:20])
+
+
+@pytest.fixture(scope="session")
+def shared_emulator(seeded_store_dir, tmp_path_factory):
+    """One emulator for read-only tests (do not change data through it)."""
+    emu = _start(copy_store(seeded_store_dir, tmp_path_factory.mktemp("shared")))
+    yield emu
+    emu.stop()
+
+
+@pytest.fixture
+def emulator(shared_emulator):
+    """The shared read-only emulator; fails the test if any response it sent broke the schema."""
+    shared_emulator.backend.response_violations.clear()
+    yield shared_emulator
+    _assert_valid_responses(shared_emulator)
+
+
+@pytest.fixture
+def fresh_emulator(seeded_store_dir, tmp_path):
+    """An emulator on a private copy of the demo tenant, for tests that change data."""
+    emu = _start(copy_store(seeded_store_dir, tmp_path / "store"))
+    yield emu
+    try:
+        _assert_valid_responses(emu)
+    finally:
+        emu.stop()
