@@ -12,7 +12,7 @@ from lxml import etree
 from ews_emulator.backend import HttpResult
 from ews_emulator.exchange.context import Ctx
 from ews_emulator.exchange.registry import OPERATIONS, StreamingAnswer, load_all
-from ews_emulator.soap import SoapFault, T_NS, envelope, fault_envelope, parse_envelope
+from ews_emulator.soap import T_NS, SoapFault, envelope, fault_envelope, parse_envelope
 from ews_emulator.store import Store
 
 log = logging.getLogger(__name__)

@@ -41,7 +41,7 @@ class Ctx:
             return self.caller
         rec = self.store.directory.by_smtp(smtp)
         if rec is None or not rec.has_mailbox:
-            raise EwsError("ErrorNonExistentMailbox", f"The SMTP address has no mailbox associated with it.")
+            raise EwsError("ErrorNonExistentMailbox", "The SMTP address has no mailbox associated with it.")
         return rec
 
     def has_full_access(self, mailbox_id: int) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from lxml import etree
 
@@ -52,7 +52,7 @@ def fmt_ts(ts: int | float | None) -> str | None:
     """Unix seconds -> xs:dateTime in UTC, the form Exchange writes (``2026-11-26T17:56:32Z``)."""
     if ts is None:
         return None
-    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def find_t(el: etree._Element, path: str) -> etree._Element | None:

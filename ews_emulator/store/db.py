@@ -84,7 +84,7 @@ CREATE TABLE IF NOT EXISTS permissions (
 CREATE INDEX IF NOT EXISTS permissions_folder ON permissions(folder_id);
 
 CREATE TABLE IF NOT EXISTS items (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reuse an id: a dead ItemId must stay dead
     mailbox_id INTEGER NOT NULL REFERENCES recipients(id),
     folder_id INTEGER NOT NULL REFERENCES folders(id),
     item_class TEXT NOT NULL,
@@ -117,6 +117,9 @@ CREATE INDEX IF NOT EXISTS items_folder_received ON items(folder_id, received DE
 CREATE INDEX IF NOT EXISTS items_folder_change ON items(folder_id, change_num);
 CREATE INDEX IF NOT EXISTS items_folder_start ON items(folder_id, start_ts);
 CREATE INDEX IF NOT EXISTS items_folder_read ON items(folder_id, is_read);
+-- FindItem pages and counts (TotalItemsInView, folder counts) filter on is_associated: keep them index-only.
+CREATE INDEX IF NOT EXISTS items_folder_assoc_received ON items(folder_id, is_associated, received DESC, id DESC);
+CREATE INDEX IF NOT EXISTS items_folder_assoc_read ON items(folder_id, is_associated, is_read, received DESC, id DESC);
 
 CREATE TABLE IF NOT EXISTS attachments (
     id INTEGER PRIMARY KEY,
@@ -131,6 +134,12 @@ CREATE TABLE IF NOT EXISTS attachments (
     modified INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS attachments_item ON attachments(item_id);
+
+-- Change number of each item's last change other than its read flag (SyncFolderItems ReadFlagChange).
+CREATE TABLE IF NOT EXISTS item_content_changes (
+    item_id INTEGER PRIMARY KEY,
+    change_num INTEGER NOT NULL
+);
 
 -- Deletions and moves out of a folder, for SyncFolderItems / SyncFolderHierarchy.
 CREATE TABLE IF NOT EXISTS tombstones (

@@ -64,7 +64,7 @@ class Directory:
         self._cache: dict[str, Recipient] = {}
 
     def _row(self, row) -> Recipient:
-        return Recipient(**{k: row[k] for k in row.keys()} | {"has_mailbox": bool(row["has_mailbox"])})
+        return Recipient(**dict(zip(row.keys(), row, strict=True)) | {"has_mailbox": bool(row["has_mailbox"])})
 
     def add(self, smtp: str, display_name: str, kind: str, password: str | None = None, **details: str) -> Recipient:
         with self.db.tx() as con:

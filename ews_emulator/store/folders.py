@@ -160,7 +160,7 @@ class FolderStore:
         for key, p in entries.items():
             principal, special = (key, None) if isinstance(key, int) else (None, key)
             con.execute(
-                "INSERT INTO permissions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO permissions VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 (folder_id, principal, special, p.level, int(p.can_create_items), int(p.can_create_subfolders),
                  int(p.is_folder_owner), int(p.is_folder_visible), int(p.is_folder_contact), p.edit_items,
                  p.delete_items, p.read_items),

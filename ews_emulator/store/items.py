@@ -16,7 +16,7 @@ import sqlite3
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from lxml import etree
 
@@ -95,7 +95,7 @@ def parse_datetime(text: str | None) -> int | None:
     except ValueError:
         return None
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
     return int(dt.timestamp())
 
 
@@ -138,6 +138,13 @@ def derive_columns(el: etree._Element) -> dict[str, object]:
 def _default_class(local: str) -> str:
     return {"CalendarItem": "IPM.Appointment", "Contact": "IPM.Contact", "DistributionList": "IPM.DistList",
             "Task": "IPM.Task", "MeetingRequest": "IPM.Schedule.Meeting.Request"}.get(local, "IPM.Note")
+
+
+def _without_read_flag(xml: bytes) -> bytes:
+    el = etree.fromstring(xml)
+    for child in el.findall(f"{_T}IsRead"):
+        el.remove(child)
+    return etree.tostring(el)
 
 
 def strip_server_fields(el: etree._Element) -> etree._Element:
@@ -199,6 +206,13 @@ class ItemStore:
         xml = etree.tostring(el)
         change = self.db.next_change(con)
         size = len(xml) + self._attachment_bytes(con, row.id)
+        if row.is_read != cols["is_read"] and _without_read_flag(row.xml) == _without_read_flag(xml):
+            # Only the read flag changed: SyncFolderItems reports a ReadFlagChange, not an Update.
+            con.execute("INSERT OR IGNORE INTO item_content_changes(item_id, change_num) VALUES (?, ?)",
+                        (row.id, row.change_num))
+        else:
+            con.execute("INSERT OR REPLACE INTO item_content_changes(item_id, change_num) VALUES (?, ?)",
+                        (row.id, change))
         con.execute(
             "UPDATE items SET xml = ?, size = ?, modified = ?, last_modified_name = ?, change_num = ?, "
             + ", ".join(f"{k} = ?" for k in cols) + " WHERE id = ?",
@@ -220,8 +234,13 @@ class ItemStore:
                      old_item_id=row.id)
         return new
 
-    def copy(self, con: sqlite3.Connection, row: ItemRow, folder_id: int, mailbox_id: int | None = None) -> ItemRow:
+    def copy(self, con: sqlite3.Connection, row: ItemRow, folder_id: int, mailbox_id: int | None = None,
+             created_by: int | None = None) -> ItemRow:
+        """Copy to a folder (new id); ``created_by``: the copy's owner for Owned rights (default: the original's)."""
         new = self._clone(con, row, folder_id, mailbox_id or row.mailbox_id)
+        if created_by is not None:
+            con.execute("UPDATE items SET created_by = ? WHERE id = ?", (created_by, new.id))
+            new = self.get(new.id)  # type: ignore[assignment]
         record_event(con, new.mailbox_id, "CopiedEvent", folder_id, new.id, old_folder_id=row.folder_id,
                      old_item_id=row.id)
         return new
@@ -255,6 +274,7 @@ class ItemStore:
         con.execute("INSERT INTO tombstones(change_num, mailbox_id, folder_id, item_id) VALUES (?,?,?,?)",
                     (change, row.mailbox_id, row.folder_id, row.id))
         con.execute("DELETE FROM items WHERE id = ?", (row.id,))
+        con.execute("DELETE FROM item_content_changes WHERE item_id = ?", (row.id,))
         if event:
             record_event(con, row.mailbox_id, "DeletedEvent", row.folder_id, row.id)
 

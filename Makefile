@@ -1,0 +1,51 @@
+# Mailroom: the two commands a newcomer needs are `make demo` and `make test`.
+# Both build on `make setup`: Debian packages for Qt (tools/system_deps.sh), then .venv with the pinned packages.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.stamp
+
+.DEFAULT_GOAL := help
+.PHONY: help setup system-deps test lint demo bench clean distclean
+
+help:
+	@echo "make demo    start Mailroom in demo mode against the local Exchange emulator"
+	@echo "make test    lint, layering check and the whole test suite, headless"
+	@echo "make setup   Debian packages for Qt + .venv with the pinned packages (both of the above do this)"
+	@echo "make lint    ruff and import-linter only"
+	@echo "make bench   run the benchmarks in bench/"
+	@echo "make clean   remove caches and build output (distclean also removes .venv)"
+
+setup: system-deps $(STAMP)
+
+system-deps:
+	@sh tools/system_deps.sh
+
+# Reinstall only when pyproject.toml changed (or the venv is new).
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+test: lint
+	QT_QPA_PLATFORM=offscreen $(BIN)/pytest
+
+demo: setup
+	$(BIN)/python -m app --demo
+
+bench: setup
+	@set -e; found=0; for f in bench/*.py; do \
+		[ -e "$$f" ] || continue; found=1; echo "== $$f"; $(BIN)/python "$$f"; \
+	done; [ $$found -eq 1 ] || echo "no benchmarks in bench/ yet"
+
+clean:
+	rm -rf build dist *.egg-info .pytest_cache .ruff_cache .import_linter_cache
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)

@@ -1,0 +1,147 @@
+"""Entry point of ``python -m app [--demo] [--user alice] [--screenshot PATH]`` and of ``mailroom``."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from app import __version__
+from app.domain.mailbox import AuthMethod
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Parse the command line."""
+    parser = argparse.ArgumentParser(
+        prog="mailroom", description="Mailroom: a desktop client for Exchange shared mailboxes."
+    )
+    parser.add_argument("--version", action="version", version=f"Mailroom {__version__}")
+    parser.add_argument(
+        "--demo", action="store_true", help="start the local Exchange emulator in-process and sign in to it"
+    )
+    parser.add_argument(
+        "--user",
+        default=None,
+        help="demo user (alice, bob, carol, dave; default alice), or your logon name with --ews-url",
+    )
+    parser.add_argument(
+        "--ews-url", help="EWS endpoint of a server, e.g. https://mail.example.com/EWS/Exchange.asmx"
+    )
+    parser.add_argument("--mailbox", default="", help="address of the mailbox to open (default: your own)")
+    parser.add_argument("--auth", choices=[m.value for m in AuthMethod], default=AuthMethod.NTLM.value)
+    parser.add_argument(
+        "--set-password",
+        action="store_true",
+        help="ask for the password of --user and store it in the system keyring, then exit",
+    )
+    parser.add_argument(
+        "--screenshot", type=Path, metavar="PATH", help="save the window as PNG once connected, then exit"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=60.0, metavar="SECONDS", help="with --screenshot: give up after this"
+    )
+    parser.add_argument("--debug", action="store_true", help="log debug output (including exchangelib's)")
+    args = parser.parse_args(argv)
+    if args.user is None:
+        args.user = "alice" if args.demo or not args.ews_url else ""
+    if args.ews_url and args.demo:
+        parser.error("--demo and --ews-url exclude each other")
+    if (args.ews_url or args.set_password) and not args.user:
+        parser.error("--user is required with --ews-url and --set-password")
+    return args
+
+
+def prepare_environment(*, headless_ok: bool) -> str | None:
+    """Set the Qt environment before any QApplication exists.
+
+    Args:
+        headless_ok: Without a display, fall back to the offscreen platform (screenshots need no screen).
+
+    Returns:
+        An error message when no window can be shown, else ``None``.
+    """
+    # QtWebEngine (later, for HTML mail) refuses to run as root without this; CI and these machines are root.
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
+    has_display = bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    if sys.platform.startswith("linux") and not has_display and not os.environ.get("QT_QPA_PLATFORM"):
+        if headless_ok:
+            os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        else:
+            return (
+                "No display found (DISPLAY and WAYLAND_DISPLAY are unset), so no window can be shown.\n"
+                "Run it under a virtual screen (apt-get install xvfb; xvfb-run -a make demo), "
+                "or take a screenshot instead: python -m app --demo --screenshot mailroom.png"
+            )
+    return None
+
+
+def _store_password(user: str) -> int:
+    from app import secrets
+    from app.domain.errors import MailroomError
+
+    password = getpass.getpass(f"Password for {user}: ")
+    try:
+        secrets.set_password(user, password)
+    except MailroomError as error:
+        print(f"mailroom: {error}", file=sys.stderr)
+        return 1
+    print(f"Password for {user} stored in the system keyring.")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run Mailroom; returns the process exit code."""
+    args = parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if args.set_password:
+        return _store_password(args.user)
+
+    problem = prepare_environment(headless_ok=args.screenshot is not None)
+    if problem:
+        print(f"mailroom: {problem}", file=sys.stderr)
+        return 2
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from app.application import MailroomApp, Options
+    from app.screenshot import ScreenshotOnConnect
+
+    qt_app = QApplication(sys.argv[:1])
+    qt_app.setApplicationName("Mailroom")
+    qt_app.setApplicationVersion(__version__)
+    qt_app.setDesktopFileName("mailroom")
+
+    options = Options(
+        demo=args.demo,
+        user=args.user,
+        ews_url=args.ews_url,
+        mailbox=args.mailbox,
+        auth=AuthMethod(args.auth),
+        screenshot=args.screenshot,
+        timeout_s=args.timeout,
+    )
+    app = MailroomApp(options)
+    if options.screenshot is not None:
+        shooter = ScreenshotOnConnect(app.window, options.screenshot, options.timeout_s, parent=app.window)
+        app.controller.connected.connect(shooter.capture)
+        app.controller.failed.connect(shooter.fail)
+    QTimer.singleShot(0, app.start)  # inside the event loop, so an early failure can already quit it
+    code = qt_app.exec()
+    if not app.shutdown(timeout_ms=5000):
+        # A worker is stuck in a network call (exchangelib's timeout is 120 s): do not hang on exit.
+        print("mailroom: background work did not stop in time; exiting anyway", file=sys.stderr, flush=True)
+        os._exit(code or 1)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

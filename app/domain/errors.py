@@ -1,0 +1,70 @@
+"""Errors the user can act on, each with a sentence fit for the screen.
+
+Modelled on qutebrowser's split between known environment errors and bugs: a :class:`MailroomError` is
+something that happens in the world (wrong password, server down) and is shown as is; anything else is a
+bug and is shown as such by :func:`user_message`.
+"""
+
+from __future__ import annotations
+
+
+class MailroomError(Exception):
+    """A known, user-facing failure. ``str(error)`` is the text to show."""
+
+
+class AuthenticationFailed(MailroomError):
+    """The server refused the user name or password."""
+
+
+class ConnectionFailed(MailroomError):
+    """The server could not be reached or answered with something that is not EWS."""
+
+
+class ServerBusy(MailroomError):
+    """Exchange is throttling us.
+
+    Attributes:
+        back_off_seconds: How long the server asked us to wait, if it said.
+    """
+
+    def __init__(self, message: str, back_off_seconds: float | None = None) -> None:
+        super().__init__(message)
+        self.back_off_seconds = back_off_seconds
+
+
+class AccessDenied(MailroomError):
+    """The user has no right to do this to this mailbox, folder or item."""
+
+
+class MailboxNotFound(MailroomError):
+    """No mailbox with that address exists on the server."""
+
+
+class ServerError(MailroomError):
+    """Exchange answered with an error we have no better words for."""
+
+
+class Cancelled(MailroomError):
+    """The work was cancelled before it finished (the user closed the view, or the app is quitting)."""
+
+
+class NoSecureStore(MailroomError):
+    """No system keyring is available, so passwords cannot be stored safely (never stored in plain text)."""
+
+
+class PasswordMissing(MailroomError):
+    """No password is stored for this account."""
+
+
+def user_message(error: BaseException) -> str:
+    """Return the text to show the user for ``error``.
+
+    Args:
+        error: Any exception that reached the GUI.
+
+    Returns:
+        The error's own sentence for a :class:`MailroomError`, else a sentence saying this is a bug.
+    """
+    if isinstance(error, MailroomError):
+        return str(error)
+    return f"Unexpected error (this is a bug in Mailroom): {type(error).__name__}: {error}"

@@ -1,0 +1,39 @@
+"""Test-wide set-up: headless Qt, throw-away XDG folders, and an in-memory keyring for every test.
+
+Runs at import time, before pytest-qt creates the QApplication: without a platform and a display a plain
+QApplication aborts the process (exit 134).
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+
+import keyring
+import pytest
+
+from tests.support.memory_keyring import MemoryKeyring
+
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+_xdg_root = tempfile.mkdtemp(prefix="mailroom-tests-xdg-")
+atexit.register(shutil.rmtree, _xdg_root, ignore_errors=True)
+for _name in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME"):
+    os.environ[_name] = os.path.join(_xdg_root, _name.removeprefix("XDG_").removesuffix("_HOME").lower())
+    os.makedirs(os.environ[_name], exist_ok=True)
+# QtWebEngine (later) refuses to run as root without it; CI runs as root.
+os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    """Every test gets an empty in-memory keyring; the machine's keyring is never touched."""
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    try:
+        yield backend
+    finally:
+        keyring.set_keyring(previous)
