@@ -30,10 +30,12 @@ def copy_store(template_dir: Path, target_dir: Path) -> Path:
     return target_dir
 
 
-def account(emu, user: str, mailbox: str | None = None, auth: str = "NTLM", password: str | None = None):
+def account(emu, user: str, mailbox: str | None = None, auth: str = "NTLM", password: str | None = None,
+            retry_policy=None):
     """An exchangelib Account for ``mailbox`` (default: the user's own) signed in as ``user``.
 
     ``user`` is the local part (``alice``) or a full address. The version is given so no ConvertId probe is sent.
+    ``retry_policy`` defaults to exchangelib's FailFast.
     """
     from exchangelib import BASIC, DELEGATE, NTLM, Account, Build, Configuration, Credentials, Version
 
@@ -45,6 +47,7 @@ def account(emu, user: str, mailbox: str | None = None, auth: str = "NTLM", pass
         credentials=creds,
         auth_type={"NTLM": NTLM, "BASIC": BASIC}[auth],
         version=Version(build=Build(*BUILD)),
+        **({"retry_policy": retry_policy} if retry_policy is not None else {}),
     )
     target = mailbox or address
     if "@" not in target:
