@@ -25,6 +25,13 @@ for _name in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_H
     os.makedirs(os.environ[_name], exist_ok=True)
 # QtWebEngine (later) refuses to run as root without it; CI runs as root.
 os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
+os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--disable-gpu --disable-background-networking")
+
+# QtWebEngine must be imported, and GL contexts shared, before the QApplication exists.
+from PySide6.QtCore import QCoreApplication, Qt  # noqa: E402
+
+QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
+import PySide6.QtWebEngineWidgets  # noqa: E402, F401
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,180 @@
+"""What the user may do, decided before they try.
+
+Exchange reports ``EffectiveRights`` on every folder and item; send rights (Send As, Send on Behalf) are not
+reported anywhere a delegate can read and become known at the first send. This module turns those facts into
+one :class:`Capability` per action, with the sentence a disabled button shows as its tooltip.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FolderRights:
+    """``EffectiveRights`` of a folder (EWS names in snake case)."""
+
+    read: bool = False
+    create_contents: bool = False
+    create_hierarchy: bool = False
+    modify: bool = False
+    delete: bool = False
+    view_private_items: bool = False
+
+    @classmethod
+    def full(cls) -> FolderRights:
+        return cls(True, True, True, True, True, True)
+
+
+@dataclass(frozen=True)
+class ItemRights:
+    """``EffectiveRights`` of an item: Owned vs All is already applied by the server."""
+
+    read: bool = True
+    modify: bool = False
+    delete: bool = False
+
+
+class SendRight(enum.Enum):
+    """What the user may do when sending from a mailbox that is not their own."""
+
+    OWN = "own"  # the user's own mailbox
+    SEND_AS = "send_as"
+    SEND_ON_BEHALF = "send_on_behalf"
+    NONE = "none"
+    UNKNOWN = "unknown"  # not known until the first send
+
+    @property
+    def may_try(self) -> bool:
+        return self is not SendRight.NONE
+
+    def describe(self) -> str:
+        return {
+            SendRight.OWN: "your own address",
+            SendRight.SEND_AS: "Send As: mail goes out from this address",
+            SendRight.SEND_ON_BEHALF: "Send on Behalf: mail shows “you on behalf of” this address",
+            SendRight.NONE: "no right to send from this address",
+            SendRight.UNKNOWN: "send rights unknown until the first send",
+        }[self]
+
+
+class Action(enum.Enum):
+    """Actions the UI enables or disables."""
+
+    REPLY = "Reply"
+    REPLY_ALL = "Reply all"
+    FORWARD = "Forward"
+    DELETE = "Delete"
+    MOVE = "Move"
+    MARK_READ = "Mark as read/unread"
+    FLAG = "Flag"
+    CATEGORIZE = "Categorise"
+    NEW_FOLDER = "New folder"
+    NEW_MESSAGE = "New message"
+    SEND_FROM = "Send from this mailbox"
+
+
+@dataclass(frozen=True)
+class Capability:
+    """Whether an action is allowed, and why not."""
+
+    allowed: bool
+    reason: str = ""
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+ALLOWED = Capability(True)
+
+
+def _denied(reason: str) -> Capability:
+    return Capability(False, reason)
+
+
+def folder_capabilities(place: str, rights: FolderRights, send: SendRight) -> dict[Action, Capability]:
+    """What the user may do in a folder, before any item is selected.
+
+    Args:
+        place: "Sales Team › Inbox", for the reasons.
+        rights: The folder's effective rights.
+        send: The user's send right on the folder's mailbox.
+    """
+    caps: dict[Action, Capability] = {}
+    caps[Action.NEW_FOLDER] = (ALLOWED if rights.create_hierarchy
+                               else _denied(f"You cannot create folders in {place}."))
+    caps[Action.SEND_FROM] = (ALLOWED if send.may_try
+                              else _denied(f"You have no right to send from {place.split(' › ')[0]}."))
+    caps[Action.NEW_MESSAGE] = ALLOWED
+    return caps
+
+
+def item_capabilities(place: str, folder: FolderRights, item: ItemRights | None,
+                      send: SendRight) -> dict[Action, Capability]:
+    """What the user may do with the selected item(s) in a folder.
+
+    ``item`` is None when nothing is selected. For several selected items, pass the rights that all of them
+    share (see :func:`common_item_rights`).
+    """
+    if item is None:
+        none = _denied("Select a message first.")
+        return {a: none for a in (Action.REPLY, Action.REPLY_ALL, Action.FORWARD, Action.DELETE, Action.MOVE,
+                                  Action.MARK_READ, Action.FLAG, Action.CATEGORIZE)}
+    read_only = f"You have read-only access to {place}."
+    caps = {
+        Action.FORWARD: ALLOWED,
+        Action.MARK_READ: ALLOWED if item.read else _denied(f"You cannot read items in {place}."),
+        Action.FLAG: ALLOWED if item.modify else _denied(read_only if not item.delete else
+                                                            f"You cannot change items in {place}."),
+        Action.CATEGORIZE: ALLOWED if item.modify else _denied(read_only if not item.delete else
+                                                                  f"You cannot change items in {place}."),
+        Action.DELETE: ALLOWED if item.delete else _denied(
+            read_only if not item.modify else f"You may change but not delete items in {place}."),
+        Action.MOVE: ALLOWED if item.delete else _denied(
+            read_only if not item.modify else f"You may not move items out of {place} (moving needs delete)."),
+    }
+    reply = ALLOWED if send.may_try else _denied(
+        f"You cannot send from {place.split(' › ')[0]}; reply from your own mailbox by forwarding.")
+    caps[Action.REPLY] = reply
+    caps[Action.REPLY_ALL] = reply
+    return caps
+
+
+def common_item_rights(rights: list[ItemRights]) -> ItemRights | None:
+    """The rights every one of several selected items grants (None for an empty selection)."""
+    if not rights:
+        return None
+    return ItemRights(read=all(r.read for r in rights), modify=all(r.modify for r in rights),
+                      delete=all(r.delete for r in rights))
+
+
+def describe_folder_access(rights: FolderRights) -> str:
+    """A plain sentence for the "My access" panel."""
+    if not rights.read:
+        return "no access"
+    can = ["read"]
+    if rights.create_contents:
+        can.append("add items")
+    if rights.modify:
+        can.append("change")
+    if rights.delete:
+        can.append("delete")
+    if rights.create_hierarchy:
+        can.append("create subfolders")
+    if can == ["read"]:
+        return "read-only"
+    return ", ".join(can[:-1]) + " and " + can[-1] if len(can) > 1 else can[0]
+
+
+def summarize_access(folders: list[tuple[str, FolderRights]], full_access: bool) -> str:
+    """One line for the sidebar and the add-mailbox dialog: "read-only access to Inbox and Calendar"."""
+    if full_access:
+        return "full access"
+    visible = [name for name, r in folders if r.read]
+    if not visible:
+        return "no access"
+    names = visible[0] if len(visible) == 1 else ", ".join(visible[:-1]) + " and " + visible[-1]
+    kinds = {describe_folder_access(r) for _, r in folders if r.read}
+    level = kinds.pop() if len(kinds) == 1 else "mixed"
+    return f"{level} access to {names}"

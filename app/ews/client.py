@@ -1,0 +1,144 @@
+"""One signed-in user's connection to Exchange: credentials, configuration and an Account per mailbox.
+
+Every shared mailbox is opened as an exchangelib ``Account`` with DELEGATE access under the user's own
+credentials; all of them share one ``Protocol`` (connection pool). Blocking: use from worker threads only,
+one task queue per mailbox (``app.tasks``), so calls to one ``Account`` never overlap.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from exchangelib import BASIC, DELEGATE, NTLM, Account, Build, Configuration, Credentials, FailFast, Version
+from exchangelib.extended_properties import ExtendedProperty
+from exchangelib.folders import Folder
+from exchangelib.items import Message
+
+from app.domain.errors import Cancelled, ServerBusy
+from app.domain.mailbox import AuthMethod, MailboxRef, ServerVersion
+from app.ews.errors import translated
+
+T = TypeVar("T")
+_AUTH = {AuthMethod.NTLM: NTLM, AuthMethod.BASIC: BASIC}
+MAX_BUSY_RETRIES = 5
+
+
+class FlagStatus(ExtendedProperty):
+    """PR_FLAG_STATUS (0x1090): 0 none, 1 complete, 2 flagged.
+
+    WORKAROUND for exchangelib 5.6.0: it has no ``item:Flag`` field.
+    """
+
+    property_tag = 0x1090
+    property_type = "Integer"
+
+
+class FolderSize(ExtendedProperty):
+    """PR_MESSAGE_SIZE_EXTENDED (0x0E08): a folder's size in bytes."""
+
+    property_tag = 0x0E08
+    property_type = "Long"
+
+
+_registered = threading.Lock()
+
+
+def _register_extended_properties() -> None:
+    with _registered:
+        if "flag_status" not in Message.FIELDS:
+            Message.register("flag_status", FlagStatus)
+        if "size" not in Folder.FIELDS:
+            Folder.register("size", FolderSize)
+
+
+class EwsClient:
+    """The user's EWS connection.
+
+    Args:
+        ews_url: The EWS endpoint.
+        username: Logon name (``alice@example.com`` or ``DOMAIN\\alice``).
+        password: The password (kept only in memory).
+        auth: NTLM or Basic.
+        version: The server build when known (saves exchangelib's ConvertId probe).
+        user: The signed-in user's mailbox, when known.
+    """
+
+    def __init__(self, ews_url: str, username: str, password: str, auth: AuthMethod,
+                 version: ServerVersion | None = None, user: MailboxRef | None = None) -> None:
+        _register_extended_properties()
+        self.ews_url = ews_url
+        self.auth = auth
+        address = username.rpartition("\\")[2]
+        self.user = user or MailboxRef(address)
+        self._config = Configuration(
+            service_endpoint=ews_url,
+            credentials=Credentials(username, password),
+            auth_type=_AUTH[auth],
+            version=Version(build=Build(version.major, version.minor, version.major_build, version.minor_build))
+            if version else None,
+            retry_policy=FailFast(),  # ErrorServerBusy is retried by `retrying`, with a message to the user
+        )
+        self._accounts: dict[str, Account] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def config(self) -> Configuration:
+        return self._config
+
+    def account(self, mailbox: str | None = None) -> Account:
+        """The ``Account`` for a mailbox (the user's own by default), created once and cached."""
+        address = (mailbox or self.user.address).casefold()
+        with self._lock:
+            acc = self._accounts.get(address)
+            if acc is None:
+                acc = Account(address, config=self._config, autodiscover=False, access_type=DELEGATE)
+                self._accounts[address] = acc
+            return acc
+
+    @property
+    def own(self) -> Account:
+        return self.account(self.user.address)
+
+    def retrying(self, fn: Callable[[], T], *, mailbox: str = "", on_wait: Callable[[str], None] | None = None,
+                 cancelled: Callable[[], bool] | None = None) -> T:
+        """Run ``fn``, translating errors; when Exchange is busy, wait its back-off and try again.
+
+        Args:
+            fn: The blocking EWS work.
+            mailbox: For error messages.
+            on_wait: Told "Exchange is busy; retrying in 2 s …" before each wait.
+            cancelled: Polled while waiting.
+        """
+        for attempt in range(MAX_BUSY_RETRIES + 1):
+            try:
+                with translated(mailbox=mailbox, server=self.ews_url):
+                    return fn()
+            except ServerBusy as busy:
+                if attempt == MAX_BUSY_RETRIES:
+                    raise
+                delay = max(0.05, busy.back_off_seconds or 2.0 * (attempt + 1))
+                if on_wait is not None:
+                    on_wait(f"Exchange is busy; retrying in {delay:.1f} s …")
+                _sleep(delay, cancelled)
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        """Close the pooled connections (every Account of this client shares one Protocol)."""
+        with self._lock:
+            accounts = list(self._accounts.values())
+        if accounts:
+            accounts[0].protocol.close()
+
+
+def _sleep(seconds: float, cancelled: Callable[[], bool] | None) -> None:
+    end = time.monotonic() + seconds
+    while True:
+        left = end - time.monotonic()
+        if left <= 0:
+            return
+        if cancelled is not None and cancelled():
+            raise Cancelled("Cancelled while waiting for a busy server.")
+        time.sleep(min(left, 0.1))
