@@ -14,6 +14,7 @@ from ews_emulator.exchange.context import Ctx
 from ews_emulator.exchange.registry import OPERATIONS, StreamingAnswer, load_all
 from ews_emulator.soap import T_NS, SoapFault, envelope, fault_envelope, parse_envelope
 from ews_emulator.store import Store
+from ews_emulator.xml.schema_order import ENUMS
 
 log = logging.getLogger(__name__)
 _T = f"{{{T_NS}}}"
@@ -86,6 +87,11 @@ class ExchangeBackend:
         if env.header is not None and env.header.find(f"{_T}ExchangeImpersonation") is not None:
             raise SoapFault("ErrorImpersonateUserDenied",
                             "The account does not have permission to impersonate the requested user.")
+        anchor = headers.get("X-AnchorMailbox", "").strip()
+        if anchor and self.store.directory.by_smtp(anchor) is None:
+            # Exchange routes on X-AnchorMailbox before it reads the body; an address it cannot route to fails
+            # the whole request.
+            raise SoapFault("ErrorNonExistentMailbox", f"The SMTP address {anchor!r} has no mailbox associated with it.")
         handler = OPERATIONS.get(env.operation)
         if handler is None:
             raise SoapFault("ErrorInvalidRequest", f"The request is invalid: {env.operation} is not supported.")
@@ -94,6 +100,9 @@ class ExchangeBackend:
             rsv = env.header.find(f"{_T}RequestServerVersion")
             if rsv is not None and rsv.get("Version"):
                 version = rsv.get("Version")  # type: ignore[assignment]
+                if version not in ENUMS["t:ExchangeVersionType"]:
+                    raise SoapFault("ErrorInvalidServerVersion",
+                                    "The specified server version is invalid.")
         ctx = Ctx(self.store, caller, headers, self, request_version=version)
         self.operation_counts[env.operation] = self.operation_counts.get(env.operation, 0) + 1
         answer = handler(ctx, env.body)
