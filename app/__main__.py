@@ -29,17 +29,20 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="demo user (alice, bob, carol, dave; default alice), or your logon name with --ews-url",
     )
     parser.add_argument(
-        "--ews-url", help="EWS endpoint of a server, e.g. https://mail.example.com/EWS/Exchange.asmx"
+        "--ews-url", help="server (host name or EWS endpoint) to sign in to as --user, with the password from "
+        "the keyring; without it Mailroom signs in to the last account or asks"
     )
-    parser.add_argument("--mailbox", default="", help="address of the mailbox to open (default: your own)")
-    parser.add_argument("--auth", choices=[m.value for m in AuthMethod], default=AuthMethod.NTLM.value)
+    parser.add_argument("--mailbox", default="", help="address of a mailbox whose Inbox to open first")
+    parser.add_argument("--auth", choices=[m.value for m in AuthMethod], default=None,
+                        help="authentication with --ews-url (default: what the server offers)")
     parser.add_argument(
         "--set-password",
         action="store_true",
         help="ask for the password of --user and store it in the system keyring, then exit",
     )
     parser.add_argument(
-        "--screenshot", type=Path, metavar="PATH", help="save the window as PNG once connected, then exit"
+        "--screenshot", type=Path, metavar="PATH",
+        help="save the window as PNG once a message is shown (demo: support@'s Inbox), then exit"
     )
     parser.add_argument(
         "--timeout", type=float, default=60.0, metavar="SECONDS", help="with --screenshot: give up after this"
@@ -47,7 +50,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--debug", action="store_true", help="log debug output (including exchangelib's)")
     args = parser.parse_args(argv)
     if args.user is None:
-        args.user = "alice" if args.demo or not args.ews_url else ""
+        args.user = "alice" if args.demo else ""
     if args.ews_url and args.demo:
         parser.error("--demo and --ews-url exclude each other")
     if (args.ews_url or args.set_password) and not args.user:
@@ -109,12 +112,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"mailroom: {problem}", file=sys.stderr)
         return 2
 
-    from PySide6.QtCore import QTimer
+    from PySide6.QtCore import QCoreApplication, QLocale, Qt, QTimer
+
+    # QtWebEngine (the reading pane) needs shared GL contexts and its URL schemes before the QApplication.
+    QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
     from PySide6.QtWidgets import QApplication
 
-    from app.application import MailroomApp, Options
-    from app.screenshot import ScreenshotOnConnect
+    from app.views.webview import register_schemes
 
+    register_schemes()
+
+    from app.application import MailroomApp, Options
+    from app.screenshot import ScreenshotWhenReady
+
+    if QLocale.system().name() == "C":
+        # No locale configured (a bare container or CI): show dates as people read them, not "25 11 2026".
+        QLocale.setDefault(QLocale(QLocale.Language.English, QLocale.Country.UnitedKingdom))
     qt_app = QApplication(sys.argv[:1])
     qt_app.setApplicationName("Mailroom")
     qt_app.setApplicationVersion(__version__)
@@ -125,15 +138,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         user=args.user,
         ews_url=args.ews_url,
         mailbox=args.mailbox,
-        auth=AuthMethod(args.auth),
+        auth=AuthMethod(args.auth) if args.auth else None,
         screenshot=args.screenshot,
         timeout_s=args.timeout,
     )
     app = MailroomApp(options)
+    app.window.closed.connect(qt_app.quit)
     if options.screenshot is not None:
-        shooter = ScreenshotOnConnect(app.window, options.screenshot, options.timeout_s, parent=app.window)
-        app.controller.connected.connect(shooter.capture)
-        app.controller.failed.connect(shooter.fail)
+        shooter = ScreenshotWhenReady(app.window, options.screenshot, options.timeout_s, parent=app.window)
+        app.window.message_shown.connect(shooter.capture)
+        app.failed.connect(shooter.fail)
     QTimer.singleShot(0, app.start)  # inside the event loop, so an early failure can already quit it
     code = qt_app.exec()
     if not app.shutdown(timeout_ms=5000):

@@ -33,6 +33,11 @@ from PySide6.QtCore import QCoreApplication, Qt  # noqa: E402
 QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
 import PySide6.QtWebEngineWidgets  # noqa: E402, F401
 
+# The reading pane's mailroom: and cid: URL schemes: Qt accepts them only before the QApplication exists.
+from app.views.webview import register_schemes  # noqa: E402
+
+register_schemes()
+
 
 @pytest.fixture(autouse=True)
 def memory_keyring() -> Iterator[MemoryKeyring]:

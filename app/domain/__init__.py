@@ -13,16 +13,14 @@ from app.domain.errors import (
     ServerError,
     user_message,
 )
-from app.domain.mailbox import AccountInfo, AuthMethod, ConnectionParams, MailboxRef, ServerVersion
+from app.domain.mailbox import AuthMethod, MailboxRef, ServerVersion
 
 __all__ = [
     "AccessDenied",
-    "AccountInfo",
     "AuthMethod",
     "AuthenticationFailed",
     "Cancelled",
     "ConnectionFailed",
-    "ConnectionParams",
     "MailboxNotFound",
     "MailboxRef",
     "MailroomError",

@@ -44,6 +44,51 @@ class ServerError(MailroomError):
     """Exchange answered with an error we have no better words for."""
 
 
+class CertificateUntrusted(ConnectionFailed):
+    """The server's TLS certificate is not trusted by this computer.
+
+    The user may trust exactly this certificate for this server (compare the fingerprint with the one the
+    administrator gives); verification is never switched off.
+
+    Attributes:
+        subject: The certificate's subject, e.g. ``CN=mail.example.com``.
+        fingerprint_sha256: SHA-256 of the DER certificate, upper-case hex pairs joined by colons.
+        host: ``host`` or ``host:port`` of the server that presented it.
+    """
+
+    def __init__(self, subject: str, fingerprint_sha256: str, host: str, message: str = "") -> None:
+        super().__init__(message or (
+            f"The certificate of {host} is not trusted by this computer. Subject: {subject}. "
+            f"SHA-256 fingerprint: {fingerprint_sha256}. Trust it only if your administrator confirms this "
+            "fingerprint."))
+        self.subject = subject
+        self.fingerprint_sha256 = fingerprint_sha256
+        self.host = host
+
+
+class UnsupportedAuthentication(AuthenticationFailed):
+    """The server offers no sign-in method Mailroom can use (e.g. only OAuth)."""
+
+
+class InvalidAddress(MailroomError):
+    """What the user typed is not an e-mail address or a server name Mailroom can use."""
+
+
+class SendDenied(AccessDenied):
+    """Exchange refused to send from that address (``ErrorSendAsDenied``).
+
+    Attributes:
+        draft: The message as kept on the server's Drafts (an ``app.domain.messages.Draft`` with its server
+            ids; set by ``app.ews.compose.send``), or None.
+    """
+
+    draft: object | None = None
+
+
+class ItemGone(ServerError):
+    """The item or folder no longer exists (deleted or moved by someone else)."""
+
+
 class Cancelled(MailroomError):
     """The work was cancelled before it finished (the user closed the view, or the app is quitting)."""
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 class AuthMethod(enum.Enum):
@@ -54,50 +54,3 @@ class ServerVersion:
 
     def __str__(self) -> str:
         return f"{self.major}.{self.minor}.{self.major_build}.{self.minor_build}"
-
-
-@dataclass(frozen=True)
-class ConnectionParams:
-    """Everything needed to open one mailbox over EWS.
-
-    Attributes:
-        ews_url: The EWS endpoint, e.g. ``https://mail.example.com/EWS/Exchange.asmx``.
-        username: The logon name (``alice@example.com`` or ``EXAMPLE\\alice``).
-        password: The password; never shown in ``repr``.
-        mailbox: Primary SMTP address of the mailbox to open; the user's own when empty.
-        auth: NTLM (the on-premises default) or Basic.
-        version: The server build when known; skips exchangelib's version probe (one round trip).
-    """
-
-    ews_url: str
-    username: str
-    password: str = field(repr=False)
-    mailbox: str = ""
-    auth: AuthMethod = AuthMethod.NTLM
-    version: ServerVersion | None = None
-
-    @property
-    def mailbox_address(self) -> str:
-        """The mailbox to open: ``mailbox``, else the username when it is an address."""
-        return self.mailbox or self.username.rpartition("\\")[2]
-
-
-@dataclass(frozen=True)
-class AccountInfo:
-    """What the server told us about the mailbox we connected to.
-
-    Attributes:
-        mailbox: The mailbox that was opened.
-        user: The signed-in user (the same as ``mailbox`` for one's own mailbox).
-        server_version: The build from the server's ``ServerVersionInfo`` header.
-        ews_url: The endpoint used.
-        inbox_total: Items in the Inbox.
-        inbox_unread: Unread items in the Inbox.
-    """
-
-    mailbox: MailboxRef
-    user: MailboxRef
-    server_version: ServerVersion
-    ews_url: str
-    inbox_total: int
-    inbox_unread: int

@@ -135,6 +135,7 @@ class LocalAttachment:
     name: str
     content: bytes = field(repr=False)
     content_type: str = "application/octet-stream"
+    attachment_id: str = ""  # set once the attachment is on the server draft
 
 
 @dataclass
@@ -146,6 +147,11 @@ class Draft:
         draft_id / change_key: The server draft once saved ("" before).
         reference_id: The message replied to or forwarded (ComposeMode != NEW).
         local_id: Stable id of the local autosave file.
+        forwarded: Attachments a forward carries over from the original. Before the first save they name the
+            original's attachments; afterwards the copies on the server draft. Remove one to drop it at the
+            next save.
+        saved_attachment_ids: Bookkeeping of ``app.ews.compose``: the attachment ids on the server draft as of
+            the last save (so that attachments removed since are deleted there too).
     """
 
     from_mailbox: str
@@ -160,3 +166,31 @@ class Draft:
     draft_id: str = ""
     change_key: str = ""
     local_id: str = ""
+    forwarded: list[AttachmentInfo] = field(default_factory=list)
+    saved_attachment_ids: list[str] = field(default_factory=list)
+
+
+class ChangeKind(enum.Enum):
+    """What happened to an item since the last sync (EWS SyncFolderItems change types)."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    READ_FLAG = "read_flag"  # only the read state changed
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change of a folder's items.
+
+    Attributes:
+        kind: What happened.
+        item_id: The item's EWS ItemId.
+        summary: The item's list row (CREATE and UPDATE), else None.
+        is_read: The new read state (READ_FLAG), else None.
+    """
+
+    kind: ChangeKind
+    item_id: str
+    summary: MessageSummary | None = None
+    is_read: bool | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -12,8 +13,10 @@ from app.domain.errors import (
     AccessDenied,
     AuthenticationFailed,
     ConnectionFailed,
+    ItemGone,
     MailboxNotFound,
     MailroomError,
+    SendDenied,
     ServerBusy,
     ServerError,
 )
@@ -38,12 +41,15 @@ def translate(error: BaseException, *, mailbox: str = "", server: str = "") -> M
     Returns:
         The domain error, or ``None`` when ``error`` is not an EWS or network error (then it is a bug).
     """
+    if isinstance(error, MailroomError):
+        return error
     where = f" ({server})" if server else ""
+    if tls_failure(error) is not None:
+        return ConnectionFailed(f"The server{where} presented a TLS certificate this computer does not trust "
+                                "(it may have changed). Sign in again to review it.")
     if _caused_by_network(error):
         return ConnectionFailed(f"Could not reach the server{where}. Check the address and the network.")
     what = mailbox or "the mailbox"
-    if isinstance(error, MailroomError):
-        return error
     if isinstance(error, ex.UnauthorizedError):
         return AuthenticationFailed(f"The server refused the user name or password for {what}.")
     if isinstance(error, ex.ErrorServerBusy):
@@ -58,9 +64,9 @@ def translate(error: BaseException, *, mailbox: str = "", server: str = "") -> M
     if isinstance(error, ex.ErrorNonExistentMailbox | ex.ErrorMailboxStoreUnavailable):
         return MailboxNotFound(f"There is no mailbox {what} on the server.")
     if isinstance(error, ex.ErrorSendAsDenied):
-        return AccessDenied(f"You may not send as {what}.")
+        return SendDenied(f"You may not send as {what}.")
     if isinstance(error, ex.ErrorFolderNotFound | ex.ErrorItemNotFound):
-        return ServerError(f"It no longer exists in {what}: it was deleted or moved elsewhere.")
+        return ItemGone(f"It no longer exists in {what}: it was deleted or moved elsewhere.")
     if isinstance(error, ex.ErrorIrresolvableConflict):
         return ServerError("It was changed by someone else meanwhile. Reload and try again.")
     if isinstance(error, ex.ResponseMessageError):
@@ -72,6 +78,29 @@ def translate(error: BaseException, *, mailbox: str = "", server: str = "") -> M
     return None
 
 
+def _chain(error: BaseException) -> Iterator[BaseException]:
+    """``error`` and its causes and contexts, each once."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        yield current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+
+
+def tls_failure(error: BaseException) -> ssl.SSLCertVerificationError | None:
+    """The certificate verification error behind ``error`` (anywhere in its chain of causes), or None.
+
+    requests raises ``requests.exceptions.SSLError`` (a ``ConnectionError``) with the ``ssl`` error as its root
+    cause; exchangelib re-raises it wrapped (see :func:`_caused_by_network`), so only the chain tells an untrusted
+    certificate from a refused connection or a failed handshake.
+    """
+    for current in _chain(error):
+        if isinstance(current, ssl.SSLCertVerificationError):
+            return current
+    return None
+
+
 def _caused_by_network(error: BaseException) -> bool:
     """True if a network error is anywhere in the chain of causes.
 
@@ -79,14 +108,7 @@ def _caused_by_network(error: BaseException) -> bool:
     error, util.py post_ratelimited) and, during the version probe, wrapped once more in a ``TransportError``
     ("No valid version headers found"); only the implicit exception context keeps the real cause.
     """
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        if isinstance(current, _NETWORK_ERRORS):
-            return True
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return False
+    return any(isinstance(current, _NETWORK_ERRORS) for current in _chain(error))
 
 
 @contextmanager

@@ -122,7 +122,7 @@ CREATE INDEX IF NOT EXISTS items_folder_assoc_received ON items(folder_id, is_as
 CREATE INDEX IF NOT EXISTS items_folder_assoc_read ON items(folder_id, is_associated, is_read, received DESC, id DESC);
 
 CREATE TABLE IF NOT EXISTS attachments (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,  -- a deleted AttachmentId must stay dead
     item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
     name TEXT NOT NULL,
     content_type TEXT NOT NULL,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from tests.support.emulator import BUILD, account
+from tests.support.emulator import BUILD, account, extended_field
 
 M = "{http://schemas.microsoft.com/exchange/services/2006/messages}"
 T = "{http://schemas.microsoft.com/exchange/services/2006/types}"
@@ -216,13 +216,10 @@ def test_folder_size_extended_property(emulator):
         property_tag = 0x0E08
         property_type = "Long"
 
-    Folder.register("size", FolderSize)
-    try:
+    with extended_field(Folder, "size", FolderSize):
         fresh = account(emulator, "alice", "support@example.com")
         bugs = fresh.inbox / "Bugs"
         assert bugs.size == emulator.backend.store.folders.size(child_of(emulator, inbox, "Bugs").id) > 0
-    finally:
-        Folder.deregister("size")
 
 
 def test_find_folder_paging_is_consistent(emulator):

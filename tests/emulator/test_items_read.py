@@ -18,7 +18,7 @@ from exchangelib.errors import ErrorAccessDenied, ErrorInvalidIdMalformed, Error
 from lxml import etree
 
 from ews_emulator.store.ids import encode_id
-from tests.support.emulator import account
+from tests.support.emulator import account, extended_field
 
 M = "http://schemas.microsoft.com/exchange/services/2006/messages"
 T = "http://schemas.microsoft.com/exchange/services/2006/types"
@@ -34,9 +34,8 @@ class FlagStatus(ExtendedProperty):
 
 @pytest.fixture
 def flag_field():
-    Message.register("flag_status", FlagStatus)
-    yield
-    Message.deregister("flag_status")
+    with extended_field(Message, "flag_status", FlagStatus):
+        yield
 
 
 # Helpers ----------------------------------------------------------------------------------------

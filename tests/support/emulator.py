@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -53,3 +54,22 @@ def account(emu, user: str, mailbox: str | None = None, auth: str = "NTLM", pass
     if "@" not in target:
         target = f"{target}@example.com"
     return Account(target, credentials=creds, config=config, autodiscover=False, access_type=DELEGATE)
+
+
+@contextmanager
+def extended_field(model, name: str, prop_cls):
+    """Register an exchangelib extended property on ``model`` for a test, restoring what was there before.
+
+    exchangelib keeps registrations process-wide, and the app registers some of the same names
+    (``app/ews/client.py``): a test must neither fail on nor remove them.
+    """
+    previous = next((f for f in model.FIELDS if f.name == name), None)
+    if previous is not None:
+        model.deregister(name)
+    model.register(name, prop_cls)
+    try:
+        yield
+    finally:
+        model.deregister(name)
+        if previous is not None:
+            model.register(name, previous.value_cls)
