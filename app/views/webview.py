@@ -86,7 +86,7 @@ body {{
   font-size: 14px; line-height: 1.45; color: #1f2328; overflow-wrap: break-word;
 }}
 .mr-body {{ padding: 18px 24px 28px; min-height: 100vh; box-sizing: border-box; }}
-.mr-plain {{ font: inherit; margin: 0; }}
+.mr-plain {{ font: inherit; margin: 0; padding: 18px 24px 28px; }}
 .mr-quote {{ color: #59636e; }}
 a {{ color: #0b62c4; }}
 pre {{ white-space: pre-wrap; }}

@@ -5,7 +5,10 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from ews_emulator import delivery, rules_engine
 from ews_emulator.exchange.backend import ExchangeBackend
+
+delivery.add_delivery_hook(rules_engine.run_inbox_rules)  # inbox rules act on delivery, as Exchange's do
 
 
 def create_backend(data_dir: Path | str | None = None, scale: int = 0, schema_dir: Path | str | None = None,

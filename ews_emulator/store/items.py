@@ -189,7 +189,7 @@ class ItemStore:
             "INSERT INTO items(mailbox_id, folder_id, received, created, modified, size, created_by,"
             " last_modified_name, change_num, is_associated, xml, has_attachments, " + ", ".join(cols) + ")"
             " VALUES (?,?,?,?,?,?,?,?,?,?,?,0," + ",".join("?" * len(cols)) + ")",
-            (mailbox_id, folder_id, received or now, created or received or now, now, len(xml), created_by,
+            (mailbox_id, folder_id, received or now, created or received or now, received or now, len(xml), created_by,
              modifier_name, change, int(is_associated), xml, *cols.values()),
         )
         item_id = int(cur.lastrowid)  # type: ignore[arg-type]

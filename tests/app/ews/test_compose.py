@@ -221,14 +221,14 @@ def test_forward_carries_the_attachments(fresh_emulator, clients) -> None:
     from exchangelib import FileAttachment, HTMLBody, Mailbox, Message
 
     bob = el_account(fresh_emulator, "bob")
-    Message(account=bob, folder=bob.sent, subject="Invoice", body=HTMLBody("<p>See attached</p>"),
+    Message(account=bob, folder=bob.sent, subject="Signed contract", body=HTMLBody("<p>See attached</p>"),
             to_recipients=[Mailbox(email_address="support@example.com")],
             attachments=[FileAttachment(name="invoice.pdf", content=b"%PDF-1.4 data"),
                          FileAttachment(name="terms.txt", content=b"terms")]).send_and_save()
-    original = one(fresh_emulator, "alice", "support@example.com", "inbox", "Invoice")
+    original = one(fresh_emulator, "alice", "support@example.com", "inbox", "Signed contract")
     alice = clients["alice"]
     draft = prepare_response(alice, SUPPORT_INBOX, original.id, ComposeMode.FORWARD, "support@example.com")
-    assert draft.subject == "FW: Invoice" and draft.to == [] and draft.cc == []
+    assert draft.subject == "FW: Signed contract" and draft.to == [] and draft.cc == []
     assert [a.name for a in draft.forwarded] == ["invoice.pdf", "terms.txt"]
 
     draft.to = ["dave@example.com"]
@@ -238,12 +238,12 @@ def test_forward_carries_the_attachments(fresh_emulator, clients) -> None:
     assert [a.name for a in saved.forwarded] == ["invoice.pdf"]
     assert saved.forwarded[0].attachment_id != draft.forwarded[0].attachment_id  # the draft's own copy
     send(alice, saved)
-    got = one(fresh_emulator, "dave", None, "inbox", "FW: Invoice")
+    got = one(fresh_emulator, "dave", None, "inbox", "FW: Signed contract")
     assert sorted(a.name for a in got.attachments) == ["invoice.pdf", "note.txt"]
     assert addr(got.author) == "support@example.com"
     # The original is untouched.
     assert sorted(a.name for a in one(fresh_emulator, "alice", "support@example.com", "inbox",
-                                      "Invoice").attachments) == ["invoice.pdf", "terms.txt"]
+                                      "Signed contract").attachments) == ["invoice.pdf", "terms.txt"]
 
 
 def test_reply_to_a_plain_text_message_quotes_it_as_html(fresh_emulator, clients) -> None:
