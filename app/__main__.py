@@ -45,6 +45,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="save the window as PNG once a message is shown (demo: support@'s Inbox), then exit"
     )
     parser.add_argument(
+        "--screenshot-dialog", nargs=2, metavar=("NAME", "PATH"),
+        help="save a dialog as PNG once it shows its data (demo: of support@'s Inbox), then exit; NAME is one "
+        "of: " + ", ".join(sorted(_dialog_names()))
+    )
+    parser.add_argument(
         "--timeout", type=float, default=60.0, metavar="SECONDS", help="with --screenshot: give up after this"
     )
     parser.add_argument("--debug", action="store_true", help="log debug output (including exchangelib's)")
@@ -55,7 +60,18 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.error("--demo and --ews-url exclude each other")
     if (args.ews_url or args.set_password) and not args.user:
         parser.error("--user is required with --ews-url and --set-password")
+    if args.screenshot_dialog:
+        if args.screenshot_dialog[0] not in _dialog_names():
+            parser.error(f"--screenshot-dialog: no dialog named {args.screenshot_dialog[0]!r}")
+        if args.screenshot is not None:
+            parser.error("--screenshot and --screenshot-dialog exclude each other")
     return args
+
+
+def _dialog_names() -> list[str]:
+    from app.screenshot import DIALOGS  # Qt is imported lazily everywhere else, but this is only names
+
+    return list(DIALOGS)
 
 
 def prepare_environment(*, headless_ok: bool) -> str | None:
@@ -107,7 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.set_password:
         return _store_password(args.user)
 
-    problem = prepare_environment(headless_ok=args.screenshot is not None)
+    problem = prepare_environment(headless_ok=args.screenshot is not None or bool(args.screenshot_dialog))
     if problem:
         print(f"mailroom: {problem}", file=sys.stderr)
         return 2
@@ -123,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     register_schemes()
 
     from app.application import MailroomApp, Options
-    from app.screenshot import ScreenshotWhenReady
+    from app.screenshot import DialogScreenshot, ScreenshotWhenReady
 
     if QLocale.system().name() == "C":
         # No locale configured (a bare container or CI): show dates as people read them, not "25 11 2026".
@@ -137,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         demo=args.demo,
         user=args.user,
         ews_url=args.ews_url,
-        mailbox=args.mailbox,
+        mailbox=args.mailbox or ("support@example.com" if args.demo and args.screenshot_dialog else ""),
         auth=AuthMethod(args.auth) if args.auth else None,
         screenshot=args.screenshot,
         timeout_s=args.timeout,
@@ -148,6 +164,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         shooter = ScreenshotWhenReady(app.window, options.screenshot, options.timeout_s, parent=app.window)
         app.window.message_shown.connect(shooter.capture)
         app.failed.connect(shooter.fail)
+    if args.screenshot_dialog:
+        name, path = args.screenshot_dialog
+        dialog_shooter = DialogScreenshot(app.window, name, Path(path), options.timeout_s, parent=app.window)
+        app.window.folder_opened.connect(dialog_shooter.start)
+        app.failed.connect(dialog_shooter.fail)
     QTimer.singleShot(0, app.start)  # inside the event loop, so an early failure can already quit it
     code = qt_app.exec()
     if not app.shutdown(timeout_ms=5000):

@@ -18,6 +18,7 @@ from app.domain.mailbox import AuthMethod
 from app.models.message_list_model import MessageListModel
 from app.models.sidebar_model import SidebarModel
 from app.services.compose import ComposeService
+from app.services.folders import FolderService
 from app.services.lookups import LookupService
 from app.services.mail import MailService
 from app.services.mailboxes import MailboxService
@@ -90,6 +91,7 @@ class MailroomApp(QObject):
         self.compose = ComposeService(self.runner, client, lambda: self.session.account_address,
                                       drafts_dir=drafts_dir)
         self.lookups = LookupService(self.runner, client)
+        self.folders = FolderService(self.runner, client, self.mailboxes)
         self.sidebar_model = SidebarModel()
         self.list_model = MessageListModel(self.mail.load_page)
         self.mail.attach_list(self.list_model)
@@ -103,7 +105,7 @@ class MailroomApp(QObject):
         self.mail.counts_changed.connect(self.sidebar_model.update_counts)
         self.mail.counts_adjusted.connect(self._adjust_counts)
 
-        services = WindowServices(self.session, self.mailboxes, self.mail, self.compose, self.lookups)
+        services = WindowServices(self.session, self.mailboxes, self.mail, self.compose, self.lookups, self.folders)
         self.window = MainWindow(services, self.sidebar_model, self.list_model)
         icon = paths.icon_path("mailroom.svg")
         if icon.is_file():

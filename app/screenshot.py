@@ -1,12 +1,30 @@
-"""``--screenshot PATH``: save the main window as PNG once a message is shown, then quit (docs, smoke tests)."""
+"""``--screenshot PATH``: save the main window as PNG once a message is shown, then quit (docs, smoke tests).
+
+``--screenshot-dialog NAME PATH`` saves a dialog instead: :data:`DIALOGS` maps each name to the function that
+opens it, as ``"module:function"`` (imported only when asked for). The function is called once the demo folder is
+open, as ``opener(window, ready)``; it opens its dialog and calls ``ready(dialog)`` when the dialog shows its data.
+"""
 
 from __future__ import annotations
 
+import importlib
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
+
+#: ``--screenshot-dialog`` names -> ``"module:function(window, ready)"`` opening that dialog.
+DIALOGS: dict[str, str] = {
+    "permissions": "app.views.folder_commands:screenshot_permissions",
+    "labels": "app.views.admin_screenshots:screenshot_labels",
+    "rules": "app.views.admin_screenshots:screenshot_rules",
+    "rule-editor": "app.views.admin_screenshots:screenshot_rule_editor",
+}
+
+DialogOpener = Callable[[Any, Callable[[QWidget], None]], object]
 
 #: After the reading pane reports the body loaded, QtWebEngine still needs a frame or two to paint it.
 SETTLE_MS = 600
@@ -35,6 +53,7 @@ class ScreenshotWhenReady(QObject):
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._on_timeout)
         self._timer.start(int(timeout_s * 1000))
+        self._waiting_for = "no message was shown"
 
     def capture(self, *_: object) -> None:
         """Save the screenshot once the window has painted what it just got."""
@@ -55,7 +74,7 @@ class ScreenshotWhenReady(QObject):
             self._finish(1, f"mailroom: could not write the screenshot to {self._path}")
 
     def _on_timeout(self) -> None:
-        self._finish(1, f"mailroom: no message was shown after {self._timeout_s:g} s; giving up")
+        self._finish(1, f"mailroom: {self._waiting_for} after {self._timeout_s:g} s; giving up")
 
     def _finish(self, code: int, message: str) -> None:
         if self._done:
@@ -64,3 +83,34 @@ class ScreenshotWhenReady(QObject):
         self._timer.stop()
         print(message, file=sys.stderr if code else sys.stdout, flush=True)
         QApplication.exit(code)
+
+
+def dialog_opener(name: str) -> DialogOpener:
+    """The registered opener of dialog ``name`` (``KeyError`` for an unknown name)."""
+    module, _, function = DIALOGS[name].partition(":")
+    return getattr(importlib.import_module(module), function)
+
+
+class DialogScreenshot(ScreenshotWhenReady):
+    """Opens dialog ``name`` once the window has opened a folder, saves it when it is ready, then quits.
+
+    Connect :meth:`start` to the window's ``folder_opened`` signal and :meth:`fail` to the app's ``failed``.
+    """
+
+    def __init__(self, window: Any, name: str, path: Path, timeout_s: float, parent: QObject | None = None) -> None:
+        super().__init__(window, path, timeout_s, parent)
+        self._window = window
+        self._name = name
+        self._started = False
+        self._waiting_for = f"the {name} dialog was not ready"
+
+    def start(self, *_: object) -> None:
+        """Open the dialog (once)."""
+        if self._started:
+            return
+        self._started = True
+        dialog_opener(self._name)(self._window, self._ready)
+
+    def _ready(self, dialog: QWidget) -> None:
+        self._widget = dialog
+        self.capture()

@@ -17,7 +17,6 @@ from app import paths
 from app.domain.rights import Action, Capability
 
 NOT_CONNECTED = "Sign in first."
-NEW_FOLDER_LATER = "Creating folders is not available in this version of Mailroom yet."
 
 
 def icon(name: str) -> QIcon:
@@ -79,14 +78,18 @@ class MainActions(QObject):
         self.open_shared = self._make("Open shared mailbox…", "Ctrl+Shift+O", "mailbox-add")
         self.remove_mailbox = self._make("Remove from the sidebar", "", "")
         self.my_access = self._make("My access…", "", "")
+        # Folder (enabled by app.views.folder_commands from the folder's rights)
         self.new_folder = self._make("New folder…", "Ctrl+Shift+E", "folder-new")
+        self.rename_folder = self._make("Rename folder…", "", "")
+        self.delete_folder = self._make("Delete folder…", "", "edit-delete")
+        self.empty_folder = self._make("Empty folder…", "", "folder-trash")
+        self.folder_properties = self._make("Properties…", "", "")
+        self.folder_permissions = self._make("Permissions…", "", "")
         # Help
         self.shortcuts = self._make("Keyboard shortcuts", "F1", "")
         self.about = self._make("About Mailroom", "", "", role=QAction.MenuRole.AboutRole)
 
-        self.new_folder.setEnabled(False)
-        self._set_reason(self.new_folder, NEW_FOLDER_LATER)
-        for action in self.mailbox_actions():
+        for action in (*self.mailbox_actions(), *self.folder_actions()):
             action.setEnabled(False)
             self._set_reason(action, NOT_CONNECTED)
 
@@ -156,6 +159,11 @@ class MainActions(QObject):
             self.remove_mailbox,
         ]
 
+    def folder_actions(self) -> list[QAction]:
+        """Actions on the sidebar's current folder, in menu order."""
+        return [self.new_folder, self.rename_folder, self.delete_folder, self.empty_folder,
+                self.folder_properties, self.folder_permissions]
+
     def with_shortcuts(self) -> list[QAction]:
         """Every action that has a keyboard shortcut, for the Help dialog."""
         seen = [a for a in self.findChildren(QAction) if not a.shortcut().isEmpty()]
@@ -220,7 +228,10 @@ def build_menus(window: QMainWindow, a: MainActions) -> QMenu:
     mailbox = bar.addMenu("M&ailbox")
     mailbox.addActions([a.open_shared, a.remove_mailbox])
     mailbox.addSeparator()
-    mailbox.addActions([a.my_access, a.new_folder])
+    mailbox.addAction(a.my_access)
+    folder = bar.addMenu("Fo&lder")
+    folder.setObjectName("folderMenu")
+    fill_folder_menu(folder, a)
     help_menu = bar.addMenu("&Help")
     help_menu.addAction(a.shortcuts)
     glance = help_menu.addMenu("Shortcuts at a glance")
@@ -232,6 +243,13 @@ def build_menus(window: QMainWindow, a: MainActions) -> QMenu:
     help_menu.addSeparator()
     help_menu.addAction(a.about)
     return glance
+
+
+def fill_folder_menu(menu: QMenu, a: MainActions) -> None:
+    """The folder actions (Folder menu, sidebar context menu)."""
+    menu.addActions([a.new_folder, a.rename_folder, a.delete_folder, a.empty_folder])
+    menu.addSeparator()
+    menu.addActions([a.folder_properties, a.folder_permissions])
 
 
 def build_toolbar(window: QMainWindow, a: MainActions) -> tuple[QToolBar, QLineEdit]:

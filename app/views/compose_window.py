@@ -4,6 +4,10 @@ Every change goes to :meth:`ComposeService.changed` (a debounced local autosave)
 the service; a failed send keeps the window open with the message, says what happened, and the draft stays
 (local and, when possible, on the server). Closing with unsaved changes asks Save / Discard / Cancel; when the
 application quits, the window closes without asking and its local autosave is offered at the next start.
+
+The window's parts live next to this module: :mod:`~app.views.compose_fields` (From, To, Cc, Bcc, Subject),
+:mod:`~app.views.compose_editor` (the body and its formatting tool bar), :mod:`~app.views.compose_attachments`
+and :mod:`~app.views.compose_addresses`. The names this module used to define are still importable from here.
 """
 
 from __future__ import annotations
@@ -11,39 +15,30 @@ from __future__ import annotations
 import contextlib
 import mimetypes
 from collections.abc import Callable, Sequence
-from email.utils import getaddresses
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QFont, QKeySequence, QTextCharFormat, QTextListFormat
-from PySide6.QtWidgets import (
-    QComboBox,
-    QFileDialog,
-    QFormLayout,
-    QFrame,
-    QHBoxLayout,
-    QInputDialog,
-    QLabel,
-    QLineEdit,
-    QListWidget,
-    QListWidgetItem,
-    QMainWindow,
-    QMessageBox,
-    QPushButton,
-    QTextEdit,
-    QToolBar,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QToolBar, QVBoxLayout, QWidget
 
 from app.domain.messages import ComposeMode, Draft, LocalAttachment
 from app.domain.rights import SendRight
 from app.services.compose import ComposeService, SenderChoice, has_content
 from app.views.actions import icon
+from app.views.compose_addresses import invalid_addresses, split_addresses
+from app.views.compose_attachments import AttachmentStrip, format_size
+from app.views.compose_editor import FormatBar, make_body_edit
+from app.views.compose_fields import CompleterFactory, ComposeFields
 
-#: Attaches directory autocomplete to an address field (``DirectoryCompleter(edit, lookup, multiple=True)``).
-CompleterFactory = Callable[[QLineEdit], Any]
+__all__ = [
+    "SERVER_AUTOSAVE_MS",
+    "CompleterFactory",
+    "ComposeWindow",
+    "format_size",
+    "invalid_addresses",
+    "split_addresses",
+]
 
 _BANNER_STYLE = {
     "error": "QLabel#composeBanner { background: #fdecea; color: #7a1c14; border: 1px solid #f3b8b1;"
@@ -59,36 +54,6 @@ _TITLES = {
     ComposeMode.REPLY_ALL: "Reply all",
     ComposeMode.FORWARD: "Forward",
 }
-
-
-def split_addresses(text: str) -> list[str]:
-    """``"Bob Baker <bob@example.com>; carol@example.com"`` -> the entries, ``Name <address>`` kept."""
-    out = []
-    for name, address in getaddresses([text.replace(";", ",")]):
-        if not address:
-            continue
-        out.append(f"{name} <{address}>" if name else address)
-    return out
-
-
-def invalid_addresses(entries: Sequence[str]) -> list[str]:
-    """Entries that are not e-mail addresses (a name the directory did not resolve)."""
-    bad = []
-    for entry in entries:
-        address = getaddresses([entry])[0][1]
-        local, _, domain = address.partition("@")
-        if not local or "." not in domain:
-            bad.append(entry)
-    return bad
-
-
-def format_size(size: int) -> str:
-    """ "812 B", "14 KB", "2.3 MB"."""
-    if size < 1024:
-        return f"{size} B"
-    if size < 1024 * 1024:
-        return f"{round(size / 1024)} KB"
-    return f"{size / (1024 * 1024):.1f} MB"
 
 
 class ComposeWindow(QMainWindow):
@@ -120,7 +85,6 @@ class ComposeWindow(QMainWindow):
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self._service = service
         self._draft = draft
-        self._senders = list(senders)
         self._dirty = False  # changed since the last server save / since opening
         self._sending = False
         self._closing_how = ""
@@ -130,9 +94,8 @@ class ComposeWindow(QMainWindow):
         self._saved_at = 0
         self._send_queued = False
         self._resave = False
-        self.completers: list[Any] = []
 
-        self._build(completer_factory)
+        self._build(senders, completer_factory)
         self._fill(draft)
         self._loading = False
         # A restored local draft or a prepared reply is not on the server yet: closing it must ask.
@@ -151,7 +114,7 @@ class ComposeWindow(QMainWindow):
         service.send_failed.connect(self._on_send_failed)
 
     # -- building --------------------------------------------------------------------------------------------
-    def _build(self, completer_factory: CompleterFactory | None) -> None:
+    def _build(self, senders: Sequence[SenderChoice], completer_factory: CompleterFactory | None) -> None:
         bar = QToolBar("Message", self)
         bar.setObjectName("composeToolBar")
         bar.setMovable(False)
@@ -165,90 +128,32 @@ class ComposeWindow(QMainWindow):
         for action in (self.send_action, self.save_action, self.attach_action, self.discard_action):
             bar.addAction(action)
 
-        self.from_combo = QComboBox(objectName="fromCombo")
-        self.from_combo.setAccessibleName("From")
-        self._fill_senders()
-        self.from_combo.currentIndexChanged.connect(self._on_from_changed)
-        self.send_right_label = QLabel(objectName="sendRightLabel")
-        self.send_right_label.setStyleSheet("color: palette(placeholder-text);")
+        self.fields = ComposeFields(senders, completer_factory)
+        self.fields.changed.connect(self._on_changed)
+        self.fields.subject_edit.textChanged.connect(self._update_title)
+        self.completers: list[Any] = self.fields.completers  # the same list: _finish cancels them
+        self.from_combo = self.fields.from_combo
+        self.send_right_label = self.fields.send_right_label
+        self.to_edit = self.fields.to_edit
+        self.cc_edit = self.fields.cc_edit
+        self.bcc_edit = self.fields.bcc_edit
+        self.subject_edit = self.fields.subject_edit
 
-        self.to_edit = self._address_edit("toEdit", "To", completer_factory)
-        self.cc_edit = self._address_edit("ccEdit", "Cc", completer_factory)
-        self.bcc_edit = self._address_edit("bccEdit", "Bcc", completer_factory)
-        self.subject_edit = QLineEdit(objectName="subjectEdit")
-        self.subject_edit.setAccessibleName("Subject")
-        self.subject_edit.textChanged.connect(self._on_changed)
-        self.subject_edit.textChanged.connect(self._update_title)
-
-        form = QFormLayout()
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        from_row = QHBoxLayout()
-        from_row.addWidget(self.from_combo, 1)
-        form.addRow(self._buddy("&From:", self.from_combo), from_row)
-        form.addRow("", self.send_right_label)
-        form.addRow(self._buddy("&To:", self.to_edit), self.to_edit)
-        form.addRow(self._buddy("&Cc:", self.cc_edit), self.cc_edit)
-        form.addRow(self._buddy("&Bcc:", self.bcc_edit), self.bcc_edit)
-        form.addRow(self._buddy("S&ubject:", self.subject_edit), self.subject_edit)
-
-        self.format_bar = QToolBar("Formatting", self)
-        self.format_bar.setObjectName("formatToolBar")
-        self.format_bar.setIconSize(QSize(16, 16))
-        self.bold_action = self._format_action("B", "Bold", QKeySequence.StandardKey.Bold, self._toggle_bold)
-        self.italic_action = self._format_action(
-            "I", "Italic", QKeySequence.StandardKey.Italic, self._toggle_italic
-        )
-        self.underline_action = self._format_action(
-            "U", "Underline", QKeySequence.StandardKey.Underline, self._toggle_underline
-        )
-        self.bullets_action = self._format_action(
-            "• List",
-            "Bulleted list",
-            "Ctrl+Shift+L",
-            lambda: self._toggle_list(QTextListFormat.Style.ListDisc),
-        )
-        self.numbers_action = self._format_action(
-            "1. List",
-            "Numbered list",
-            "Ctrl+Shift+N",
-            lambda: self._toggle_list(QTextListFormat.Style.ListDecimal),
-        )
-        self.link_action = self._format_action("Link…", "Insert link", "Ctrl+K", self.insert_link)
-        for action, flag in (
-            (self.bold_action, "bold"),
-            (self.italic_action, "italic"),
-            (self.underline_action, "underline"),
-        ):
-            action.setCheckable(True)
-            font = QFont()
-            setattr_name = {"bold": "setBold", "italic": "setItalic", "underline": "setUnderline"}[flag]
-            getattr(font, setattr_name)(True)
-            action.setFont(font)
-
-        self.body_edit = QTextEdit(objectName="bodyEdit")
-        self.body_edit.setAccessibleName("Message body")
-        self.body_edit.setAcceptRichText(True)
-        self.body_edit.setTabChangesFocus(True)
+        self.body_edit = make_body_edit()
         self.body_edit.textChanged.connect(self._on_changed)
-        self.body_edit.currentCharFormatChanged.connect(self._on_char_format)
-        self.body_edit.document().setDocumentMargin(10)
+        self.format_bar = FormatBar(self.body_edit, self)
+        self.bold_action = self.format_bar.bold_action
+        self.italic_action = self.format_bar.italic_action
+        self.underline_action = self.format_bar.underline_action
+        self.bullets_action = self.format_bar.bullets_action
+        self.numbers_action = self.format_bar.numbers_action
+        self.link_action = self.format_bar.link_action
 
-        self.attachment_list = QListWidget(objectName="attachmentList")
-        self.attachment_list.setAccessibleName("Attachments")
-        self.attachment_list.setFlow(QListWidget.Flow.LeftToRight)
-        self.attachment_list.setWrapping(True)
-        self.attachment_list.setFixedHeight(56)
-        self.attachment_list.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
-        self.remove_attachment_button = QPushButton("&Remove", objectName="removeAttachmentButton")
-        self.remove_attachment_button.setAccessibleName("Remove the selected attachments")
-        self.remove_attachment_button.clicked.connect(self.remove_selected_attachments)
-        self.attachments_label = QLabel("Attachments:")
-        att_row = QHBoxLayout()
-        att_row.addWidget(self.attachments_label)
-        att_row.addWidget(self.attachment_list, 1)
-        att_row.addWidget(self.remove_attachment_button)
-        self.attachments_frame = QFrame()
-        self.attachments_frame.setLayout(att_row)
+        self.attachments_frame = AttachmentStrip()
+        self.attachments_frame.remove_requested.connect(self.remove_selected_attachments)
+        self.attachment_list = self.attachments_frame.attachment_list
+        self.remove_attachment_button = self.attachments_frame.remove_button
+        self.attachments_label = self.attachments_frame.label
 
         self.banner = QLabel(objectName="composeBanner")
         self.banner.setWordWrap(True)
@@ -260,34 +165,18 @@ class ComposeWindow(QMainWindow):
         layout = QVBoxLayout(central)
         layout.setContentsMargins(12, 8, 12, 10)
         layout.addWidget(self.banner)
-        layout.addLayout(form)
+        layout.addWidget(self.fields)
         layout.addWidget(self.format_bar)
         layout.addWidget(self.body_edit, 1)
         layout.addWidget(self.attachments_frame)
         self.setCentralWidget(central)
         self.statusBar().setSizeGripEnabled(True)
 
-    def _fill_senders(self) -> None:
-        self.from_combo.clear()
-        for choice in self._senders:
-            self.from_combo.addItem(choice.label, choice.mailbox.address)
-            index = self.from_combo.count() - 1
-            self.from_combo.setItemData(index, choice.right.describe(), Qt.ItemDataRole.ToolTipRole)
-
     def set_senders(self, senders: Sequence[SenderChoice]) -> None:
         """Update the From choices (a mailbox finished opening, a send taught a right); keeps the choice."""
-        current = str(self.from_combo.currentData() or self._draft.from_mailbox)
-        self._senders = list(senders)
+        current = self.fields.sender_address() or self._draft.from_mailbox
         loading, self._loading = self._loading, True
-        self.from_combo.blockSignals(True)
-        self._fill_senders()
-        index = self.from_combo.findData(current, flags=Qt.MatchFlag.MatchFixedString)
-        if index < 0:
-            self.from_combo.addItem(current, current)
-            index = self.from_combo.count() - 1
-        self.from_combo.setCurrentIndex(index)
-        self.from_combo.blockSignals(False)
-        self._on_from_changed()
+        self.fields.set_senders(senders, current)
         self._loading = loading
 
     def _action(self, text: str, keys: str, icon_name: str, slot: Callable[[], Any]) -> QAction:
@@ -299,59 +188,21 @@ class ComposeWindow(QMainWindow):
         self.addAction(action)
         return action
 
-    def _format_action(self, text: str, tip: str, keys: Any, slot: Callable[[], Any]) -> QAction:
-        action = QAction(text, self)
-        sequence = QKeySequence(keys)
-        action.setShortcut(sequence)
-        shown = sequence.toString(QKeySequence.SequenceFormat.NativeText)
-        action.setToolTip(f"{tip} ({shown})" if shown else tip)
-        action.setObjectName(f"format_{tip.casefold().replace(' ', '_')}")
-        action.triggered.connect(lambda _checked=False: slot())
-        self.format_bar.addAction(action)
-        return action
-
-    def _address_edit(self, name: str, label: str, factory: CompleterFactory | None) -> QLineEdit:
-        edit = QLineEdit(objectName=name)
-        edit.setAccessibleName(label)
-        edit.setPlaceholderText("Names or addresses, separated by ;")
-        edit.textChanged.connect(self._on_changed)
-        if factory is not None:
-            self.completers.append(factory(edit))
-        return edit
-
-    @staticmethod
-    def _buddy(text: str, widget: QWidget) -> QLabel:
-        label = QLabel(text)
-        label.setBuddy(widget)
-        return label
-
     # -- content ---------------------------------------------------------------------------------------------
     def _fill(self, draft: Draft) -> None:
-        index = self.from_combo.findData(draft.from_mailbox, flags=Qt.MatchFlag.MatchFixedString)
-        if index < 0:
-            self.from_combo.addItem(draft.from_mailbox, draft.from_mailbox)
-            index = self.from_combo.count() - 1
-        self.from_combo.setCurrentIndex(index)
-        self.to_edit.setText("; ".join(draft.to))
-        self.cc_edit.setText("; ".join(draft.cc))
-        self.bcc_edit.setText("; ".join(draft.bcc))
-        self.subject_edit.setText(draft.subject)
+        self.fields.show_draft(draft)
         if draft.body_html:
             self.body_edit.setHtml(draft.body_html)
         cursor = self.body_edit.textCursor()
         cursor.movePosition(cursor.MoveOperation.Start)
         self.body_edit.setTextCursor(cursor)
         self._refresh_attachments()
-        self._on_from_changed()
+        self.fields.refresh_send_right()
 
     def draft(self) -> Draft:
         """The draft as the window shows it now (the window's own object, updated)."""
         d = self._draft
-        d.from_mailbox = str(self.from_combo.currentData() or d.from_mailbox)
-        d.to = split_addresses(self.to_edit.text())
-        d.cc = split_addresses(self.cc_edit.text())
-        d.bcc = split_addresses(self.bcc_edit.text())
-        d.subject = self.subject_edit.text()
+        self.fields.update_draft(d)
         d.body_html = self.body_edit.toHtml() if self.body_edit.toPlainText().strip() or d.body_html else ""
         return d
 
@@ -378,9 +229,7 @@ class ComposeWindow(QMainWindow):
 
     def remove_selected_attachments(self) -> None:
         """Remove the attachments selected in the list."""
-        rows = sorted(
-            {self.attachment_list.row(i) for i in self.attachment_list.selectedItems()}, reverse=True
-        )
+        rows = self.attachments_frame.selected_rows()
         forwarded_count = len(self._draft.forwarded)
         for row in rows:
             if row < forwarded_count:
@@ -393,21 +242,10 @@ class ComposeWindow(QMainWindow):
 
     def attachment_texts(self) -> list[str]:
         """The attachment list as shown ("report.pdf (14 KB)")."""
-        return [self.attachment_list.item(r).text() for r in range(self.attachment_list.count())]
+        return self.attachments_frame.texts()
 
     def _refresh_attachments(self) -> None:
-        self.attachment_list.clear()
-        for info in self._draft.forwarded:
-            item = QListWidgetItem(icon("attachment"), f"{info.name} ({format_size(info.size)})")
-            item.setToolTip(f"{info.name} — from the original message")
-            self.attachment_list.addItem(item)
-        for att in self._draft.attachments:
-            item = QListWidgetItem(icon("attachment"), f"{att.name} ({format_size(len(att.content))})")
-            item.setToolTip(f"{att.name}, {att.content_type}")
-            self.attachment_list.addItem(item)
-        has_any = self.attachment_list.count() > 0
-        self.attachments_frame.setVisible(has_any)
-        self.remove_attachment_button.setEnabled(has_any)
+        self.attachments_frame.show_attachments(self._draft.forwarded, self._draft.attachments)
 
     # -- commands --------------------------------------------------------------------------------------------
     def send(self) -> None:
@@ -427,7 +265,7 @@ class ComposeWindow(QMainWindow):
                 error=True,
             )
             return
-        choice = self._current_choice()
+        choice = self.fields.current_choice()
         if choice is not None and choice.right is SendRight.NONE:
             self.show_banner(
                 f"You have no right to send from {choice.mailbox.address}. Choose another From address.",
@@ -471,24 +309,11 @@ class ComposeWindow(QMainWindow):
 
     def insert_link(self) -> None:
         """Make the selected text a link (asks for the address)."""
-        cursor = self.body_edit.textCursor()
-        url, ok = QInputDialog.getText(self, "Insert link", "Address (https://…):", text="https://")
-        if not ok or not url.strip() or url.strip() == "https://":
-            return
-        self.apply_link(url.strip(), cursor.selectedText() or url.strip())
+        self.format_bar.insert_link()
 
     def apply_link(self, url: str, text: str) -> None:
         """Insert (or wrap the selection in) a link to ``url``."""
-        qurl = QUrl.fromUserInput(url)
-        cursor = self.body_edit.textCursor()
-        fmt = QTextCharFormat()
-        fmt.setAnchor(True)
-        fmt.setAnchorHref(qurl.toString())
-        fmt.setForeground(self.palette().link())
-        fmt.setFontUnderline(True)
-        cursor.insertText(text, fmt)
-        cursor.setCharFormat(QTextCharFormat())
-        self.body_edit.setTextCursor(cursor)
+        self.format_bar.apply_link(url, text)
 
     def quit_keep_local(self) -> None:
         """The application quits: close without asking; the local autosave is kept for the next start."""
@@ -510,47 +335,6 @@ class ComposeWindow(QMainWindow):
     def banner_text(self) -> str:
         """The banner's text, or ""."""
         return self.banner.text() if not self.banner.isHidden() else ""
-
-    # -- formatting ------------------------------------------------------------------------------------------
-    def _merge(self, fmt: QTextCharFormat) -> None:
-        cursor = self.body_edit.textCursor()
-        if not cursor.hasSelection():
-            cursor.select(cursor.SelectionType.WordUnderCursor)
-        cursor.mergeCharFormat(fmt)
-        self.body_edit.mergeCurrentCharFormat(fmt)
-
-    def _toggle_bold(self) -> None:
-        fmt = QTextCharFormat()
-        fmt.setFontWeight(QFont.Weight.Bold if self.bold_action.isChecked() else QFont.Weight.Normal)
-        self._merge(fmt)
-
-    def _toggle_italic(self) -> None:
-        fmt = QTextCharFormat()
-        fmt.setFontItalic(self.italic_action.isChecked())
-        self._merge(fmt)
-
-    def _toggle_underline(self) -> None:
-        fmt = QTextCharFormat()
-        fmt.setFontUnderline(self.underline_action.isChecked())
-        self._merge(fmt)
-
-    def _toggle_list(self, style: QTextListFormat.Style) -> None:
-        cursor = self.body_edit.textCursor()
-        current = cursor.currentList()
-        if current is not None and current.format().style() == style:
-            block_fmt = cursor.blockFormat()
-            current.remove(cursor.block())
-            block_fmt.setIndent(0)
-            cursor.setBlockFormat(block_fmt)
-            return
-        fmt = QTextListFormat()
-        fmt.setStyle(style)
-        cursor.createList(fmt)
-
-    def _on_char_format(self, fmt: QTextCharFormat) -> None:
-        self.bold_action.setChecked(fmt.fontWeight() >= QFont.Weight.Bold)
-        self.italic_action.setChecked(fmt.fontItalic())
-        self.underline_action.setChecked(fmt.fontUnderline())
 
     # -- service outcomes ------------------------------------------------------------------------------------
     def _mine(self, local_id: str) -> bool:
@@ -615,17 +399,6 @@ class ComposeWindow(QMainWindow):
         self._edits += 1
         self._dirty = True
         self._service.changed(self.draft())
-
-    def _on_from_changed(self, *_: object) -> None:
-        choice = self._current_choice()
-        self.send_right_label.setText(
-            choice.right.describe()[:1].upper() + choice.right.describe()[1:] if choice is not None else ""
-        )
-        self._on_changed()
-
-    def _current_choice(self) -> SenderChoice | None:
-        address = str(self.from_combo.currentData() or "").casefold()
-        return next((c for c in self._senders if c.mailbox.address.casefold() == address), None)
 
     def _set_sending(self, sending: bool) -> None:
         self._sending = sending

@@ -37,12 +37,15 @@ from app.domain.rights import (
 )
 from app.models.roles import Roles
 from app.services.compose import ComposeService
+from app.services.folders import FolderService
 from app.services.lookups import LookupService
 from app.services.mail import MailService
 from app.services.mailboxes import MailboxOrigin, MailboxService
 from app.services.session import SessionService
 from app.settings import MARK_READ_DELAY_MS
 from app.views.actions import MainActions, build_menus, build_toolbar
+from app.views.admin_menu import install_admin_actions
+from app.views.folder_commands import FolderCommands
 from app.views.help import ShortcutsDialog
 from app.views.mail_commands import MailCommands
 from app.views.message_list_view import MessageListView
@@ -62,6 +65,7 @@ class WindowServices:
     mail: MailService
     compose: ComposeService
     lookups: LookupService
+    folders: FolderService
 
 
 class MainWindow(QMainWindow):
@@ -112,10 +116,12 @@ class MainWindow(QMainWindow):
         self._build_toolbar()
         self._build_status_bar()
         self.commands = MailCommands(self)
+        self.folder_commands = FolderCommands(self, services.folders)
         self._connect()
         self.actions.apply({}, connected=False)
         self.reading_pane.clear("Signing in …")
         self.list_view.set_placeholder("")
+        self.admin = install_admin_actions(self)  # labels and rules: menus, picker, sidebar sections, filter
 
     # -- building --------------------------------------------------------------------------------------------
     def _build_panes(self) -> None:
@@ -160,7 +166,7 @@ class MainWindow(QMainWindow):
         a = self.actions
         self.list_view.addActions([a.reply, a.reply_all, a.forward, a.mark_read, a.mark_unread, a.flag,
                                    a.categorize, a.move_to, a.copy_to, a.delete, a.delete_permanently])
-        self.sidebar.addActions([a.refresh, a.my_access, a.remove_mailbox, a.new_folder])
+        self.sidebar.addActions([a.refresh, a.my_access, a.remove_mailbox])
 
     def _build_toolbar(self) -> None:
         self.toolbar, self.search_edit = build_toolbar(self, self.actions)
@@ -498,23 +504,15 @@ class MainWindow(QMainWindow):
         self.actions.apply(self._caps, connected=connected)
         mailbox = self.sidebar.current_mailbox() or self._mailbox
         own = mailbox is not None and self._user is not None and mailbox.key == self._user.key
+        enable = self.actions.set_enabled_with_reason
         if connected and mailbox is not None:
             origin = self._origin(mailbox.address)
-            self.actions.set_enabled_with_reason(
-                self.actions.remove_mailbox,
-                "Your own mailbox stays in the sidebar."
-                if own
-                else ("" if origin is not None else "Select a mailbox first."),
-            )
-            self.actions.set_enabled_with_reason(
-                self.actions.my_access,
-                ""
-                if self.sidebar_model.tree(mailbox.address) is not None
-                else f"{mailbox.display_name} is still opening.",
-            )
-        self.actions.set_enabled_with_reason(
-            self.actions.search, "" if self._folder is not None and connected else "Open a folder first."
-        )
+            enable(self.actions.remove_mailbox, "Your own mailbox stays in the sidebar." if own
+                   else ("" if origin is not None else "Select a mailbox first."))
+            enable(self.actions.my_access, "" if self.sidebar_model.tree(mailbox.address) is not None
+                   else f"{mailbox.display_name} is still opening.")
+        enable(self.actions.search, "" if self._folder is not None and connected else "Open a folder first.")
+        self.folder_commands.update_actions()
 
     def _origin(self, address: str) -> MailboxOrigin | None:
         entry = next((e for e in self.services.mailboxes.entries() if e.key == address.casefold()), None)

@@ -101,8 +101,9 @@ def test_alice_sees_her_mailbox_then_the_automapped_support_mailbox(qtbot, share
     d.wait_list_loaded()
     assert d.window.folder.mailbox == OWN and d.window.folder.well_known == "inbox"  # no last place: own Inbox
     assert d.window.actions.new_message.isEnabled()
-    assert not d.window.actions.new_folder.isEnabled()
-    assert "not available" in d.window.actions.new_folder.toolTip()
+    assert d.window.actions.new_folder.isEnabled()  # her own Inbox: she may create subfolders
+    assert not d.window.actions.delete_folder.isEnabled()
+    assert "standard folder" in d.window.actions.delete_folder.toolTip()
     mailbox_rows = [d.app.sidebar_model.index(r, 0).data() for r in range(d.app.sidebar_model.rowCount())]
     assert mailbox_rows == ["Alice Archer", "Customer Support"]
 

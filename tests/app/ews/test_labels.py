@@ -1,0 +1,241 @@
+"""app.domain.labels (the CategoryList model) and app.ews.labels against the emulator over HTTP.
+
+Tests that change data run on a private copy of the demo tenant; every check of what the server stored is made
+with plain exchangelib (tests.support.emulator.account), independently of the code under test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lxml import etree
+
+from app.domain.categories import Category
+from app.domain.errors import AccessDenied, Cancelled
+from app.domain.folders import FolderKind
+from app.domain.labels import LabelEdit, LabelError, LabelList, edit_capability, relabelled
+from app.ews import labels
+from app.ews.folders import list_folders
+from tests.app.ews.conftest import round_trips, signed_in
+from tests.support.emulator import account, copy_store, schema_dir
+
+SUPPORT = "support@example.com"
+SALES = "sales@example.com"
+NS = "{CategoryList.xsd}"
+# What another client (say, a CRM add-in) keeps in the list: an unknown attribute and an unknown element.
+FOREIGN_ATTR = b'crm:sync="42" xmlns:crm="urn:example:crm"'
+FOREIGN_ELEMENT = b'<crm:mapping xmlns:crm="urn:example:crm" id="7">keep me</crm:mapping>'
+
+
+# -- the XML model ---------------------------------------------------------------------------------------------
+OUTLOOK_XML = (b'<?xml version="1.0"?><categories default="Bug" lastSavedSession="3" lastSavedTime="2026-01-02T03:04:05.000"'
+               b' xmlns="CategoryList.xsd"><category name="Urgent" color="0" keyboardShortcut="3" usageCount="12"'
+               b' guid="{AAAAAAAA-0000-0000-0000-000000000001}" renameOnFirstUse="0" ' + FOREIGN_ATTR + b'/>'
+               + FOREIGN_ELEMENT +
+               b'<category name="Bug" color="1" usageCount="3" guid="{AAAAAAAA-0000-0000-0000-000000000002}"/>'
+               b'</categories>')
+
+
+def _attrs(xml: bytes, name: str) -> dict[str, str]:
+    root = etree.fromstring(xml)
+    element = next(e for e in root.iter(f"{NS}category") if e.get("name") == name)
+    return dict(element.attrib)
+
+
+def test_label_list_changes_only_what_the_user_changed() -> None:
+    labels = LabelList(OUTLOOK_XML)
+    assert labels.categories() == [Category("Urgent", 0), Category("Bug", 1)]
+    before_urgent = _attrs(OUTLOOK_XML, "Urgent")
+    labels.rename("bug", "Defect")
+    labels.recolor("Urgent", 22)
+    labels.add("Escalated", 4)
+    xml = labels.to_xml()
+    assert xml.startswith(b'<?xml version="1.0"?>')
+    assert labels.categories() == [Category("Urgent", 22), Category("Defect", 1), Category("Escalated", 4)]
+    after_urgent = _attrs(xml, "Urgent")
+    assert after_urgent == {**before_urgent, "color": "22"}  # keyboard shortcut, usage, guid, foreign attr kept
+    assert _attrs(xml, "Defect")["guid"] == "{AAAAAAAA-0000-0000-0000-000000000002}"  # same entry, renamed
+    root = etree.fromstring(xml)
+    assert root.get("default") == "Defect"  # the default followed the rename
+    assert root.get("lastSavedTime") == "2026-01-02T03:04:05.000"
+    assert root.find("{urn:example:crm}mapping").text == "keep me"
+    new = _attrs(xml, "Escalated")
+    assert new["color"] == "4" and new["guid"].startswith("{") and len(new["guid"]) == 38
+    labels.delete("Defect")
+    root = etree.fromstring(labels.to_xml())
+    assert [e.get("name") for e in root.iter(f"{NS}category")] == ["Urgent", "Escalated"]
+    assert root.find("{urn:example:crm}mapping") is not None
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (LabelEdit("add", "  "), "needs a name"),
+    (LabelEdit("add", "urgent"), "already a label called"),
+    (LabelEdit("add", "a,b"), "cannot contain “,”"),
+    (LabelEdit("rename", "Bug", "URGENT"), "already a label called"),
+    (LabelEdit("rename", "Nope", "X"), "no label called “Nope”"),
+    (LabelEdit("recolor", "Bug", color=25), "not one of Outlook's 25 colours"),
+])
+def test_label_edits_are_refused_in_plain_words(edit: LabelEdit, message: str) -> None:
+    with pytest.raises(LabelError, match=message):
+        edit.apply(LabelList(OUTLOOK_XML))
+
+
+def test_a_rename_to_another_case_is_allowed_and_missing_lists_are_created() -> None:
+    labels = LabelList(OUTLOOK_XML)
+    labels.rename("Bug", "BUG")
+    assert labels.names() == ["Urgent", "BUG"]
+    fresh = LabelList(None)
+    assert not fresh.existed and fresh.categories() == []
+    fresh.add("First", -1)
+    assert etree.fromstring(fresh.to_xml()).tag == f"{NS}categories"
+    with pytest.raises(LabelError, match="not valid XML"):
+        LabelList(b"<categories")
+
+
+def test_relabelled_keeps_other_labels_and_order() -> None:
+    assert relabelled(("Urgent", "bug", "Billing"), "Bug", "Defect") == ["Urgent", "Defect", "Billing"]
+    assert relabelled(("Urgent", "Bug"), "Bug", None) == ["Urgent"]
+    assert relabelled(("Defect", "Bug"), "Bug", "Defect") == ["Defect"]
+
+
+def test_edit_capability_says_why() -> None:
+    assert edit_capability("Customer Support", own=False, full_access=True)
+    denied = edit_capability("Sales Team", own=False, full_access=False, access="read-only access to Inbox")
+    assert not denied and denied.reason == ("Changing the labels of Sales Team needs Full Access to the mailbox. "
+                                            "You have read-only access to Inbox.")
+
+
+# -- against the emulator --------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory) -> Path:
+    from ews_emulator.exchange import create_backend
+
+    path = tmp_path_factory.mktemp("labels-seeded")
+    create_backend(data_dir=path).store.close()
+    return path
+
+
+@pytest.fixture
+def fresh(seeded: Path, tmp_path: Path) -> Iterator[Any]:
+    from ews_emulator import Emulator
+
+    emu = Emulator(data_dir=copy_store(seeded, tmp_path / "store"), schema_dir=schema_dir()).start()
+    yield emu
+    violations = list(emu.backend.response_violations)
+    emu.stop()
+    assert not violations, "schema-invalid responses:\n" + "\n".join(violations[:20])
+
+
+def _stored(emu: Any, mailbox: str) -> bytes:
+    acc = account(emu, "alice", mailbox)
+    return acc.calendar.get_user_configuration(name="CategoryList", properties="XmlData").xml_data
+
+
+def _mail_folders(client: Any, mailbox: str) -> list[Any]:
+    return [n.ref for n in list_folders(client, mailbox).folders if n.kind == FolderKind.MAIL and n.rights.read]
+
+
+def test_master_list_edits_on_the_shared_mailbox_keep_foreign_data(fresh) -> None:
+    # Another client has put its own data into support@'s list.
+    xml = _stored(fresh, SUPPORT).replace(b"<category ", b"<category " + FOREIGN_ATTR + b" ", 1)
+    xml = xml.replace(b"</categories>", FOREIGN_ELEMENT + b"</categories>")
+    account(fresh, "alice", SUPPORT).calendar.update_user_configuration(name="CategoryList", xml_data=xml)
+    own_before = _stored(fresh, "alice@example.com")
+    alice = signed_in(fresh, "alice").client
+    with round_trips(fresh) as ews:
+        saved = labels.edit_list(alice, SUPPORT, [LabelEdit("add", "Escalated", color=4)])
+    assert ews == {"GetUserConfiguration": 1, "UpdateUserConfiguration": 1}
+    assert saved[-1] == Category("Escalated", 4)
+    labels.edit_list(alice, SUPPORT, [LabelEdit("rename", "Bug", "Defect")])
+    labels.edit_list(alice, SUPPORT, [LabelEdit("recolor", "Billing", color=19)])
+    labels.edit_list(alice, SUPPORT, [LabelEdit("delete", "Waiting on customer")])
+    stored = _stored(fresh, SUPPORT)
+    assert LabelList(stored).categories() == [Category("Urgent", 0), Category("Billing", 19), Category("Defect", 1),
+                                              Category("Escalated", 4)]
+    original = {e.get("name"): dict(e.attrib) for e in etree.fromstring(xml).iter(f"{NS}category")}
+    now = {e.get("name"): dict(e.attrib) for e in etree.fromstring(stored).iter(f"{NS}category")}
+    assert now["Urgent"] == original["Urgent"]  # untouched entry: every attribute, the foreign one too
+    assert now["Urgent"]["{urn:example:crm}sync"] == "42"
+    assert now["Defect"] == {**original["Bug"], "name": "Defect"}
+    assert now["Billing"] == {**original["Billing"], "color": "19"}
+    assert etree.fromstring(stored).find("{urn:example:crm}mapping").text == "keep me"
+    assert _stored(fresh, "alice@example.com") == own_before  # the shared mailbox's list, not alice's
+
+
+def test_changing_the_list_needs_full_access(emulator, alice) -> None:
+    before = labels.read_list(alice, SALES).categories()
+    assert [c.name for c in before] == ["Hot lead", "Renewal", "Proposal sent"]  # a Reviewer may read it
+    with pytest.raises(AccessDenied, match="You may not change the labels of sales@example.com: that needs Full "
+                                           "Access"):
+        labels.edit_list(alice, SALES, [LabelEdit("add", "Mine")])
+    assert labels.read_list(alice, SALES).categories() == before
+    with pytest.raises(AccessDenied, match="You cannot see the labels of hr@example.com"):
+        labels.read_list(alice, "hr@example.com")
+
+
+def test_a_mailbox_without_a_list_gets_one(fresh) -> None:
+    dave = signed_in(fresh, "dave").client
+    assert not labels.read_list(dave, "dave@example.com").existed
+    assert labels.edit_list(dave, "dave@example.com", [LabelEdit("add", "Mine", color=3)]) == [Category("Mine", 3)]
+    xml = account(fresh, "dave").calendar.get_user_configuration(name="CategoryList", properties="XmlData").xml_data
+    assert LabelList(xml).categories() == [Category("Mine", 3)]
+
+
+def test_counting_labels_is_one_request_over_all_folders(emulator, alice) -> None:
+    folders = _mail_folders(alice, SUPPORT)
+    assert len(folders) > 5
+    with round_trips(emulator) as ews:
+        counts = labels.count_labels(alice, SUPPORT, folders)
+    assert ews == {"FindItem": 1}
+    acc = account(emulator, "alice", SUPPORT)
+    expected = sum(f.filter(categories__contains=["Bug"]).count() for f in acc.msg_folder_root.walk()
+                   if f.folder_class == "IPF.Note")
+    assert counts.total("bug") == counts.total("Bug") == expected > 0
+    assert sum(counts.by_folder("Bug").values()) == expected
+
+
+def test_relabel_renames_on_every_message_keeping_other_labels(fresh) -> None:
+    alice = signed_in(fresh, "alice").client
+    folders = _mail_folders(alice, SUPPORT)
+    carriers = labels.find_labelled(alice, SUPPORT, folders, "Bug")
+    assert carriers
+    both = next((c for c in carriers if len(c.categories) > 1), None)
+    steps: list[tuple[int, int]] = []
+    done = labels.relabel(alice, SUPPORT, folders, "Bug", "Defect", lambda d, t: steps.append((d, t)), lambda: False)
+    assert done == len(carriers)
+    assert steps[0] == (0, len(carriers)) and steps[-1] == (len(carriers), len(carriers))
+    assert labels.find_labelled(alice, SUPPORT, folders, "Bug") == []
+    acc = account(fresh, "alice", SUPPORT)
+    if both is not None:
+        item = acc.fetch(ids=[(both.item_id, None)], only_fields=["categories"])
+        assert list(item)[0].categories == relabelled(both.categories, "Bug", "Defect")
+    assert labels.count_labels(alice, SUPPORT, folders).total("Defect") == len(carriers)
+
+
+def test_relabel_stops_when_cancelled_and_says_how_far_it_got(fresh) -> None:
+    alice = signed_in(fresh, "alice").client
+    folders = _mail_folders(alice, SUPPORT)
+    total = len(labels.find_labelled(alice, SUPPORT, folders, "Billing"))
+    assert total > 10
+    seen: list[int] = []
+
+    def cancelled() -> bool:
+        return bool(seen) and seen[-1] >= 10
+
+    with pytest.raises(Cancelled, match=f"Stopped after 10 of {total}"):
+        labels.relabel(alice, SUPPORT, folders, "Billing", None, lambda d, _t: seen.append(d), cancelled,
+                       chunk_size=10)
+    assert len(labels.find_labelled(alice, SUPPORT, folders, "Billing")) == total - 10
+
+
+def test_labelling_messages_needs_modify(emulator, alice) -> None:
+    inbox = next(r for r in _mail_folders(alice, SALES) if r.well_known == "inbox")
+    some = labels.find_labelled(alice, SALES, [inbox], "Hot lead")[:2]
+    assert some
+    with pytest.raises(AccessDenied, match="You may not change the labels of messages in sales@example.com"):
+        labels.update_categories(alice, SALES, [(i.item_id, ["Renewal"]) for i in some], lambda *_: None,
+                                 lambda: False)
+    assert labels.find_labelled(alice, SALES, [inbox], "Hot lead")[:2] == some

@@ -1,0 +1,294 @@
+"""Labels in the real window against the emulator over HTTP: the label manager, relabelling in bulk with a
+progress bar, the label picker, the "Labels" panel and the label filter, and what users without the rights see.
+
+Tests that change data run on a private emulator; every check of what the server stored is made with plain
+exchangelib (tests.support.emulator.account). Nothing sleeps: every wait is on what the window shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lxml import etree
+
+from PySide6.QtCore import Qt
+
+from app.domain.categories import NEUTRAL, Category
+from app.domain.labels import LabelEdit, LabelList
+from app.domain.messages import ListQuery
+from app.models.roles import Roles
+from tests.app.ews.conftest import signed_in
+from tests.support.app_driver import WAIT_MS, WEBENGINE_LOG_IGNORE, Driver, start_app, stop_app
+from tests.support.emulator import account, copy_store, schema_dir
+
+OWN = "alice@example.com"
+SUPPORT = "support@example.com"
+SALES = "sales@example.com"
+FOREIGN_ATTR = b'crm:sync="42" xmlns:crm="urn:example:crm"'
+FOREIGN_ELEMENT = b'<crm:mapping xmlns:crm="urn:example:crm" id="7">keep me</crm:mapping>'
+pytestmark = pytest.mark.qt_log_ignore(*WEBENGINE_LOG_IGNORE, extend=True)
+
+
+# -- fixtures ---------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory) -> Path:
+    from ews_emulator.exchange import create_backend
+
+    path = tmp_path_factory.mktemp("labels-ui-seeded")
+    create_backend(data_dir=path).store.close()
+    return path
+
+
+def _check_and_stop(emu: Any) -> None:
+    violations = list(emu.backend.response_violations)
+    emu.stop()
+    assert not violations, "schema-invalid responses:\n" + "\n".join(violations[:20])
+
+
+@pytest.fixture
+def fresh(seeded: Path, tmp_path: Path) -> Iterator[Any]:
+    from ews_emulator import Emulator
+
+    emu = Emulator(data_dir=copy_store(seeded, tmp_path / "store"), schema_dir=schema_dir()).start()
+    yield emu
+    _check_and_stop(emu)
+
+
+@pytest.fixture(scope="module")
+def shared(seeded: Path, tmp_path_factory) -> Iterator[Any]:
+    from ews_emulator import Emulator
+
+    emu = Emulator(data_dir=copy_store(seeded, tmp_path_factory.mktemp("labels-ui-shared")),
+                   schema_dir=schema_dir()).start()
+    yield emu
+    _check_and_stop(emu)
+
+
+@pytest.fixture
+def drive(qtbot, tmp_path) -> Iterator[Callable[..., Driver]]:
+    apps: list[Any] = []
+
+    def make(emu: Any, user: str = "alice", **options: Any) -> Driver:
+        app = start_app(qtbot, emu, tmp_path / f"app{len(apps)}", user, **options)
+        apps.append(app)
+        driver = Driver(qtbot, app, emu)
+        driver.wait_signed_in()
+        return driver
+
+    yield make
+    for app in apps:
+        stop_app(app)
+
+
+def _stored_xml(emu: Any, mailbox: str) -> bytes:
+    return account(emu, "alice", mailbox).calendar.get_user_configuration(name="CategoryList",
+                                                                          properties="XmlData").xml_data
+
+
+def _carrying(emu: Any, mailbox: str, name: str) -> int:
+    acc = account(emu, "alice", mailbox)
+    return sum(f.filter(categories__contains=[name]).count() for f in acc.msg_folder_root.walk()
+               if f.folder_class == "IPF.Note")
+
+
+def _manager(d: Driver, mailbox: str) -> Any:
+    ref = next(m for m in d.app.sidebar_model.mailboxes() if m.key == mailbox)
+    dialog = d.window.admin.controller.open_label_manager(ref)
+    d.qtbot.waitUntil(lambda: bool(dialog.names()) and dialog.count_of(dialog.names()[0]) is not None,
+                      timeout=WAIT_MS)
+    return dialog
+
+
+def _names(d: Driver, dialog: Any, names: list[str]) -> None:
+    d.qtbot.waitUntil(lambda: dialog.names() == names, timeout=WAIT_MS)
+
+
+# -- the label manager ------------------------------------------------------------------------------------------
+def test_label_manager_adds_renames_recolours_and_deletes_keeping_foreign_data(qtbot, fresh, drive) -> None:
+    xml = _stored_xml(fresh, SUPPORT).replace(b"<category ", b"<category " + FOREIGN_ATTR + b" ", 1)
+    xml = xml.replace(b"</categories>", FOREIGN_ELEMENT + b"</categories>")
+    account(fresh, "alice", SUPPORT).calendar.update_user_configuration(name="CategoryList", xml_data=xml)
+    bugs = _carrying(fresh, SUPPORT, "Bug")
+    waiting = _carrying(fresh, SUPPORT, "Waiting on customer")
+    assert bugs and waiting
+    d = drive(fresh)
+    d.wait_mailboxes(OWN, SUPPORT)
+    d.open_folder(SUPPORT)
+    dialog = _manager(d, SUPPORT)
+    assert dialog.names() == ["Urgent", "Billing", "Bug", "Waiting on customer"]
+    assert dialog.count_of("Bug") == bugs
+    assert dialog.add_button.isEnabled() and not dialog.banner.text()
+
+    dialog.new_name.setText("Escalated")
+    dialog.new_color.setCurrentIndex(dialog.new_color.findData(4))
+    dialog.add_button.click()
+    _names(d, dialog, ["Urgent", "Billing", "Bug", "Waiting on customer", "Escalated"])
+    assert dialog.current_name() == "Escalated"
+    dialog.select("Urgent")
+    dialog.color_button.menu().actions()[0].trigger()  # "No colour"
+    qtbot.waitUntil(lambda: Category("Urgent", -1) in (d.app.lookups.categories(SUPPORT) or []), timeout=WAIT_MS)
+
+    assert dialog.rename_label("Bug", "Defect")
+    assert f"{bugs} messages in Customer Support carry “Bug”" in dialog.question.label.text()
+    dialog.question.answer("update")
+    qtbot.waitUntil(lambda: dialog.job is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not dialog.job.is_running, timeout=WAIT_MS)
+    assert dialog.job.result == bugs
+    qtbot.waitUntil(lambda: dialog.count_of("Defect") == bugs, timeout=WAIT_MS)
+
+    assert dialog.delete_label("Waiting on customer")
+    dialog.question.answer("list")  # delete only the label: the messages keep it, in grey
+    _names(d, dialog, ["Urgent", "Billing", "Defect", "Escalated"])
+
+    # What the server has now: the edits, nothing else changed.
+    stored = _stored_xml(fresh, SUPPORT)
+    assert LabelList(stored).categories() == [Category("Urgent", -1), Category("Billing", 7), Category("Defect", 1),
+                                              Category("Escalated", 4)]
+    root = etree.fromstring(stored)
+    urgent = next(e for e in root.iter("{CategoryList.xsd}category") if e.get("name") == "Urgent")
+    assert urgent.get("{urn:example:crm}sync") == "42" and urgent.get("usageCount")
+    assert root.find("{urn:example:crm}mapping").text == "keep me"
+    assert (_carrying(fresh, SUPPORT, "Bug"), _carrying(fresh, SUPPORT, "Defect")) == (0, bugs)
+    assert _carrying(fresh, SUPPORT, "Waiting on customer") == waiting
+
+    # The window follows: the panel lists the new labels with their counts, the list greys the orphan label.
+    panel = d.window.admin.panel
+    qtbot.waitUntil(lambda: any(e.name == "Defect" and e.count == bugs for e in panel.labels(SUPPORT)),
+                    timeout=WAIT_MS)
+    orphan = next(e for e in panel.labels(SUPPORT) if e.name == "Waiting on customer")
+    assert not orphan.in_master and orphan.color == NEUTRAL and orphan.count == waiting
+    model = d.app.list_model
+    qtbot.waitUntil(lambda: "Defect" in {c.name for c in d.app.lookups.categories(SUPPORT) or []}, timeout=WAIT_MS)
+    row = d.row_where(lambda m: "Waiting on customer" in m.categories)
+    chips = dict(model.index(row, 0).data(Roles.CategoriesRole))
+    assert chips["Waiting on customer"] == NEUTRAL
+
+
+def test_relabelling_500_messages_shows_progress(qtbot, tmp_path, drive) -> None:
+    from ews_emulator import Emulator
+    from ews_emulator.exchange import create_backend
+
+    data = tmp_path / "scaled"
+    create_backend(data_dir=data, scale=400).store.close()  # support@'s Inbox: 220 demo + 400 more messages
+    emu = Emulator(data_dir=data, schema_dir=schema_dir()).start()
+    try:
+        from app.ews import labels
+
+        client = signed_in(emu, "alice").client
+        acc = account(emu, "alice", SUPPORT)
+        ids = [m.id for m in acc.inbox.all().order_by("-datetime_received").only("id")[:500]]
+        assert len(ids) == 500
+        labels.update_categories(client, SUPPORT, [(i, ["Bulk"]) for i in ids], lambda *_: None, lambda: False)
+        labels.edit_list(client, SUPPORT, [LabelEdit("add", "Bulk", color=5)])
+        client.close()
+        assert _carrying(emu, SUPPORT, "Bulk") == 500
+
+        d = drive(emu)
+        d.wait_mailboxes(OWN, SUPPORT)
+        d.open_folder(SUPPORT)
+        dialog = _manager(d, SUPPORT)
+        qtbot.waitUntil(lambda: dialog.count_of("Bulk") == 500, timeout=WAIT_MS)
+        dialog.rename_label("Bulk", "Bulk 2026")
+        assert "500 messages" in dialog.question.label.text()
+        seen: list[tuple[int, int]] = []
+        dialog.question.answer("update")
+        qtbot.waitUntil(lambda: dialog.job is not None, timeout=WAIT_MS)
+        job = dialog.job
+        job.progress.connect(lambda done, total: seen.append((done, total)))
+        assert dialog.job_panel.isVisible() and d.window.job_progress.current() is job
+        assert "Renaming “Bulk” to “Bulk 2026”" in d.window.job_progress.label.text()
+        qtbot.waitUntil(lambda: not job.is_running, timeout=WAIT_MS)
+        assert job.result == 500
+        assert seen and seen[-1] == (500, 500) and len({done for done, _ in seen}) >= 5  # it moved in steps
+        assert dialog.job_panel.bar.maximum() == 500
+        assert not dialog.job_panel.isVisible() and d.window.job_progress.current() is None
+        assert (_carrying(emu, SUPPORT, "Bulk"), _carrying(emu, SUPPORT, "Bulk 2026")) == (0, 500)
+    finally:
+        _check_and_stop(emu)
+
+
+# -- the picker, the panel and the filter -----------------------------------------------------------------------
+def test_picker_labels_the_selection_and_the_panel_filters_the_list(qtbot, fresh, drive) -> None:
+    d = drive(fresh)
+    d.wait_mailboxes(OWN, SUPPORT)
+    ref = d.open_folder(SUPPORT)
+    model = d.app.list_model
+    plain = [r for r in range(model.rowCount()) if not model.summary(r).categories][:2]
+    view = d.window.list_view
+    view.select_row(plain[0])
+    view.selectionModel().select(model.index(plain[1], 0), view.selectionModel().SelectionFlag.Select |
+                                 view.selectionModel().SelectionFlag.Rows)
+    ids = [model.summary(r).item_id for r in plain]
+    assert sorted(view.selected_ids()) == sorted(ids)
+    action = d.window.admin.label
+    assert action.isEnabled() and action.shortcut().toString() == "Ctrl+Shift+L"
+    picker = d.window.admin.controller.open_picker()
+    assert picker.visible_names() == ["Urgent", "Billing", "Bug", "Waiting on customer"]
+    picker.search.setText("urg")
+    assert picker.visible_names() == ["Urgent"] and picker.create_offered()  # "Create label “urg”" as well
+    picker.toggle("Urgent")
+    acc = account(fresh, "alice", SUPPORT)
+
+    def urgent_on_server() -> set[str]:
+        return {m.id for m in acc.inbox.filter(categories__contains=["Urgent"]).only("id")}
+
+    qtbot.waitUntil(lambda: set(ids) <= urgent_on_server(), timeout=WAIT_MS)
+    assert picker.state_of("Urgent") == Qt.CheckState.Checked
+    picker.toggle("Urgent")  # and off again, from every selected message
+    qtbot.waitUntil(lambda: not set(ids) & urgent_on_server(), timeout=WAIT_MS)
+    picker.close()
+
+    # The panel: click "Billing" -> the Inbox, only its Billing messages, filtered on the server.
+    panel = d.window.admin.panel
+    qtbot.waitUntil(lambda: any(e.name == "Billing" and e.count for e in panel.labels(SUPPORT)), timeout=WAIT_MS)
+    assert panel.activate(SUPPORT, "Billing")
+    qtbot.waitUntil(lambda: model.query.category == "Billing" and not model.is_loading(), timeout=WAIT_MS)
+    expected = acc.inbox.filter(categories__contains=["Billing"]).count()
+    assert model.total == expected > 0
+    assert all("billing" in {c.casefold() for c in model.summary(r).categories} for r in range(model.rowCount()))
+    chip = d.window.admin.filter_chip
+    assert chip.isVisible() and "Billing" in chip.text()
+    chip.click()
+    qtbot.waitUntil(lambda: model.query == ListQuery(sort=model.query.sort, descending=model.query.descending)
+                    and model.total > expected, timeout=WAIT_MS)
+    assert not chip.isVisible() and d.window.folder == ref
+
+
+# -- without the rights -----------------------------------------------------------------------------------------
+def test_labels_on_sales_are_read_only_and_the_server_refusal_is_handled(qtbot, shared, drive) -> None:
+    d = drive(shared, mailbox=SALES)
+    d.wait_mailboxes(OWN, SUPPORT, SALES)
+    folder = d.open_folder(SALES)
+    summary = d.select(0)
+    enabled, tip = d.action_state("categorize")
+    assert not enabled
+    label = d.window.admin.label
+    assert not label.isEnabled() and label.toolTip() == tip == "You have read-only access to Sales Team › Inbox."
+    assert d.window.admin.controller.open_picker() is None
+    # Past the disabled menu (say, a stale window): the server refuses, the list is put back, the user is told.
+    before = summary.categories
+    job = d.app.mail.set_categories(folder, [summary.item_id], ["Renewal"])
+    qtbot.waitUntil(lambda: not job.is_running, timeout=WAIT_MS)
+    assert job.error.startswith("Could not categorise the message: You have no right to categorise messages in "
+                                "sales@example.com")
+    assert job.error in d.window.message_bar.text()
+    assert d.app.list_model.summary(d.app.list_model.row_of(summary.item_id)).categories == before
+
+    # The master list: shown, but read-only with the reason; the server refuses a change as well.
+    dialog = _manager(d, SALES)
+    assert dialog.names() == ["Hot lead", "Renewal", "Proposal sent"]
+    reason = "Changing the labels of Sales Team needs Full Access to the mailbox."
+    assert reason in dialog.banner.text()
+    assert not dialog.add_button.isEnabled() and dialog.add_button.toolTip().startswith(reason)
+    assert not dialog.rename_button.isEnabled() and not dialog.delete_button.isEnabled()
+    assert not dialog.add_label("Mine") and dialog.error_label.text().startswith(reason)
+    refusals: list[str] = []
+    d.window.admin.labels.edit(SALES, LabelEdit("add", "Mine"), on_error=refusals.append)
+    qtbot.waitUntil(lambda: bool(refusals), timeout=WAIT_MS)
+    assert refusals == ["You may not change the labels of sales@example.com: that needs Full Access to the "
+                        "mailbox."]
+    bobs = account(shared, "bob", SALES).calendar.get_user_configuration(name="CategoryList", properties="XmlData")
+    assert [c.name for c in LabelList(bobs.xml_data).categories()] == ["Hot lead", "Renewal", "Proposal sent"]
