@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 
 _T = f"{{{T_NS}}}"
 RECIPIENT_TAGS = ("ToRecipients", "CcRecipients", "BccRecipients")
+_MESSAGE_TYPES = {"MeetingRequest": "t:MeetingRequestMessageType", "MeetingResponse": "t:MeetingResponseMessageType",
+                  "MeetingCancellation": "t:MeetingCancellationMessageType"}
 NDR_SENDER = ("Microsoft Outlook", "MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@{domain}")
 
 
@@ -234,7 +236,7 @@ def _deliver_one(store: Store, con: sqlite3.Connection, mailbox: Recipient, mess
     set_child(drop.element, "IsRead", "true" if drop.is_read else "false")
     for tag in ("ReceivedBy", "ReceivedRepresenting"):
         drop.element.append(mailbox_element(tag, mailbox.display_name, mailbox.smtp, mailbox.mailbox_type))
-    order_children(drop.element, "t:MessageType")
+    order_children(drop.element, _MESSAGE_TYPES.get(etree.QName(drop.element).localname, "t:MessageType"))
     row = store.items.insert(con, mailbox.id, drop.folder.id, drop.element, created_by=mailbox.id,
                              modifier_name=mailbox.display_name, received=now, new_mail=True)
     if drop.attachments:

@@ -9,8 +9,9 @@
 * Sending follows :mod:`ews_emulator.delivery`: without ``t:From`` a message goes out as the owner of the
   mailbox its copy is saved in (the caller for ``SendOnly``).
 * Response objects: ``ReplyToItem``/``ReplyAllToItem``/``ForwardItem`` build the new message from the
-  referenced one (subject prefix, quoted body, derived recipients). Meeting responses (Accept/Tentative/Decline) belong
-  to the calendar operations and are answered with ``ErrorInvalidOperation`` here.
+  referenced one (subject prefix, quoted body, derived recipients). Meeting requests and the responses
+  Accept/Tentative/Decline are :mod:`ews_emulator.meetings`' business; the other response objects
+  (cancel, remove, ...) are answered with ``ErrorInvalidOperation``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from ews_emulator.errors import EwsError, access_denied
 from ews_emulator.exchange.context import Ctx
 from ews_emulator.exchange.registry import operation
 from ews_emulator.exchange.responses import each_message
+from ews_emulator.meetings import INVITING, RESPONSES, create_meeting, has_attendees, respond
 from ews_emulator.ops.attachments_write import attachments_el
 from ews_emulator.ops.common import find_t, item_id_el
 from ews_emulator.ops.itemparse import (
@@ -41,7 +43,7 @@ from ews_emulator.ops.itemparse import (
 )
 from ews_emulator.ops.senditem import saved_copy_folder
 from ews_emulator.soap import T_NS, m, t
-from ews_emulator.store import Folder
+from ews_emulator.store import Folder, ItemRow
 from ews_emulator.store.items import parse_datetime
 from ews_emulator.xml.builder import order_tree
 
@@ -86,9 +88,11 @@ def create_item(ctx: Ctx, req: etree._Element) -> etree._Element:
     def fill(msg: etree._Element, el: etree._Element) -> None:
         kind = local(el)
         items = etree.Element(m("Items"))
-        if kind in MEETING_RESPONSES:
+        if kind in RESPONSES:
+            result = respond(ctx, el, request.disposition, request.saved_ref)
+        elif kind in MEETING_RESPONSES:
             raise EwsError("ErrorInvalidOperation", f"{kind} is not supported by this server yet.")
-        if kind in REPLY_KINDS:
+        elif kind in REPLY_KINDS:
             parsed = build_reply(ctx, el)
             result = _message(request, parsed)
         elif kind in ("Message", "SharingMessage"):
@@ -125,6 +129,10 @@ def _other(request: _Request, parsed: ParsedItem) -> etree._Element:
         raise EwsError("ErrorSendMeetingInvitationsRequired",
                        "SendMeetingInvitations is required for calendar items.")
     folder = request.target(DEFAULT_FOLDER.get(parsed.kind, "drafts"))
+    if parsed.kind == "CalendarItem" and request.invitations in INVITING and has_attendees(parsed.element):
+        row, att_ids = create_meeting(request.ctx, parsed, folder,
+                                      save_copy=request.invitations == "SendToAllAndSaveCopy")
+        return _created(parsed, row, att_ids)
     return _save(request, parsed, folder, draft=parsed.is_message)
 
 
@@ -138,6 +146,10 @@ def _save(request: _Request, parsed: ParsedItem, folder: Folder, *, draft: bool)
         row = ctx.store.items.insert(con, folder.mailbox_id, folder.id, parsed.element, created_by=ctx.caller.id,
                                      modifier_name=ctx.caller.display_name)
         att_ids = store_attachments(ctx.store, con, row.id, parsed.attachments)
+    return _created(parsed, row, att_ids)
+
+
+def _created(parsed: ParsedItem, row: ItemRow, att_ids: list[int]) -> etree._Element:
     out = etree.Element(t(parsed.kind))
     out.append(item_id_el(row))
     if att_ids:

@@ -6,7 +6,8 @@ mailbox that holds it (not the caller's), and an item already in Deleted Items i
 Outlook and Exchange do; ``SoftDelete`` moves it to that mailbox's Recoverable Items\\Deletions (the
 dumpster); ``HardDelete`` removes it. Calendar items need ``SendMeetingCancellations`` and tasks
 ``AffectedTaskOccurrences`` (exchangelib always sends both); cancellations themselves are the calendar
-operations' business and are not sent here.
+operations' business and are not sent here. Deleting an occurrence (occurrence id or
+``t:OccurrenceItemId``) removes it from its series (:mod:`ews_emulator.occurrences`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ews_emulator.errors import EwsError, access_denied
 from ews_emulator.exchange.context import Ctx
 from ews_emulator.exchange.registry import operation
 from ews_emulator.exchange.responses import each_message
+from ews_emulator.occurrences import delete_occurrence, is_occurrence_ref
 from ews_emulator.ops.common import find_t
 from ews_emulator.ops.itemparse import kids, resolve_ref
 from ews_emulator.store import Folder, ItemRow
@@ -49,6 +51,12 @@ def delete_item(ctx: Ctx, req: etree._Element) -> etree._Element:
     affected = req.get("AffectedTaskOccurrences")
 
     def fill(msg: etree._Element, ref: etree._Element) -> None:
+        if is_occurrence_ref(ref):
+            if cancellations is None:
+                raise EwsError("ErrorSendMeetingCancellationsRequired",
+                               "SendMeetingCancellations is required for calendar items.")
+            delete_occurrence(ctx, ref)
+            return
         row, folder, acc = resolve_ref(ctx, ref)
         if row.element == "CalendarItem" and cancellations is None:
             raise EwsError("ErrorSendMeetingCancellationsRequired",

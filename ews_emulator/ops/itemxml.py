@@ -77,6 +77,10 @@ _GET_EXTRA = frozenset({
     "OptionalAttendees", "Resources", "Recurrence", "FirstOccurrence", "LastOccurrence", "ModifiedOccurrences",
     "DeletedOccurrences", "InReplyTo", "References", "StartTimeZone", "EndTimeZone", "When",
 })
+FIND_DEFAULT["MeetingRequest"] = FIND_DEFAULT["Message"] | _CALENDAR_FIND | {
+    "AssociatedCalendarItemId", "MeetingRequestType", "IntendedFreeBusyStatus", "ResponseType"}
+FIND_DEFAULT["MeetingResponse"] = FIND_DEFAULT["Message"] | {"AssociatedCalendarItemId", "ResponseType", "UID",
+                                                             "Start", "End", "Location"}
 GET_DEFAULT: dict[str, frozenset[str]] = {k: v | _GET_EXTRA for k, v in FIND_DEFAULT.items()}
 
 # Never in a FindItem response (Exchange: ErrorInvalidPropertyForOperation when asked for explicitly).
@@ -436,6 +440,9 @@ def _apply_occurrence(src: etree._Element, occ: Occurrence) -> None:
         el.text = fmt_ts(value)
     etree.SubElement(src, t("OriginalStart")).text = fmt_ts(occ.original_start)
     etree.SubElement(src, t("RecurrenceId")).text = fmt_ts(occ.original_start)
+    from ews_emulator.occurrences import apply_overrides  # exception data kept on the master
+
+    apply_overrides(src, occ.original_start)
 
 
 # Rendering ----------------------------------------------------------------------------------------

@@ -12,6 +12,8 @@
   mark items read or unread (the read flag is not an edit of the item).
 * Sent messages: recipients, From and receipt requests are frozen once a message is no longer a draft
   (``ErrorInvalidPropertyUpdateSentMessage``).
+* Occurrences (an occurrence id or ``t:OccurrenceItemId``) become exceptions of their series, see
+  :mod:`ews_emulator.occurrences`.
 * ``MessageDisposition="SendAndSaveCopy"``/``"SendOnly"`` on a draft sends it after the update, under
   the same Send As rules as SendItem; a refused send leaves the draft unchanged.
 """
@@ -26,6 +28,7 @@ from ews_emulator.errors import EwsError
 from ews_emulator.exchange.context import Ctx
 from ews_emulator.exchange.registry import operation
 from ews_emulator.exchange.responses import each_message
+from ews_emulator.occurrences import is_occurrence_ref, update_occurrence
 from ews_emulator.ops.attachments_write import require_modify
 from ews_emulator.ops.common import find_t, item_id_el
 from ews_emulator.ops.itemparse import (
@@ -38,6 +41,7 @@ from ews_emulator.ops.itemparse import (
     local,
     resolve_ref,
 )
+from ews_emulator.ops.itemxml import item_id_for
 from ews_emulator.ops.senditem import saved_copy_folder, send_stored
 from ews_emulator.ops.shapes import INDEXED, ExtendedPath
 from ews_emulator.soap import T_NS, m, t
@@ -63,6 +67,15 @@ def update_item(ctx: Ctx, req: etree._Element) -> etree._Element:
     def fill(msg: etree._Element, change: etree._Element) -> None:
         parts = kids(change)
         ref, updates = parts[0], find_t(change, "t:Updates")
+        if is_occurrence_ref(ref):
+            if invitations is None:
+                raise EwsError("ErrorSendMeetingInvitationsOrCancellationsRequired",
+                               "SendMeetingInvitationsOrCancellations is required for calendar items.")
+            master, occ = update_occurrence(ctx, ref, kids(updates), conflict)
+            items = etree.SubElement(msg, m("Items"))
+            etree.SubElement(items, t("CalendarItem")).append(item_id_for(master, occ))
+            etree.SubElement(etree.SubElement(msg, m("ConflictResults")), t("Count")).text = "0"
+            return
         row, _, acc = resolve_ref(ctx, ref)
         given = change_num_of(ref.get("ChangeKey"))
         if conflict == "NeverOverwrite" and given is not None and given != row.change_num:
