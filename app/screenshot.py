@@ -22,6 +22,10 @@ DIALOGS: dict[str, str] = {
     "labels": "app.views.admin_screenshots:screenshot_labels",
     "rules": "app.views.admin_screenshots:screenshot_rules",
     "rule-editor": "app.views.admin_screenshots:screenshot_rule_editor",
+    "contacts": "app.views.contacts_view:screenshot_contacts",
+    "week": "app.views.calendar.screenshots:screenshot_week",
+    "month": "app.views.calendar.screenshots:screenshot_month",
+    "scheduling": "app.views.calendar.screenshots:screenshot_scheduling",
 }
 
 DialogOpener = Callable[[Any, Callable[[QWidget], None]], object]

@@ -9,7 +9,7 @@ from datetime import datetime
 from app.domain.rights import ItemRights
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Person:
     """A name and address as a header shows them."""
 
@@ -20,9 +20,13 @@ class Person:
         return f"{self.name} <{self.address}>" if self.name and self.name != self.address else self.address
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MessageSummary:
     """One row of the message list: only what FindItem returns, no body.
+
+    Slotted, as :class:`Person` and :class:`~app.domain.rights.ItemRights` (the other objects of a row): a list
+    holds tens of thousands of rows, and slots save ~130 bytes per row (no instance dict). The number of objects
+    the cyclic GC tracks stays three per row.
 
     Attributes:
         item_id: EWS ItemId (opaque).

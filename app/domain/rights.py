@@ -27,7 +27,7 @@ class FolderRights:
         return cls(True, True, True, True, True, True)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per message-list row: no instance dict
 class ItemRights:
     """``EffectiveRights`` of an item: Owned vs All is already applied by the server."""
 

@@ -1,8 +1,8 @@
 """One signed-in user's connection to Exchange: credentials, configuration and an Account per mailbox.
 
 Every shared mailbox is opened as an exchangelib ``Account`` with DELEGATE access under the user's own
-credentials; all of them share one ``Protocol`` (connection pool). Blocking: use from worker threads only,
-one task queue per mailbox (``app.tasks``), so calls to one ``Account`` never overlap.
+credentials; all of them share one ``Protocol`` (connection pool of :data:`MAX_CONNECTIONS`). Blocking: use
+from worker threads only, one task queue per mailbox (``app.tasks``), so calls to one ``Account`` never overlap.
 """
 
 from __future__ import annotations
@@ -24,6 +24,13 @@ from app.ews.errors import translated
 T = TypeVar("T")
 _AUTH = {AuthMethod.NTLM: NTLM, AuthMethod.BASIC: BASIC}
 MAX_BUSY_RETRIES = 5
+MAX_CONNECTIONS = 4
+"""HTTP connections to the server, shared by every mailbox of the user.
+
+exchangelib's default is one, which queues every mailbox, the background sync and the list's pages behind each
+other (the first page of a folder waited 100-200 ms for a sync round trip to free the connection). The order of a
+user's actions on a mailbox is kept by the per-mailbox task queues (:mod:`app.tasks`), not by the pool; Exchange
+allows about 27 concurrent connections per user (EWSMaxConcurrency), four is polite."""
 
 
 class FlagStatus(ExtendedProperty):
@@ -80,6 +87,7 @@ class EwsClient:
             version=Version(build=Build(version.major, version.minor, version.major_build, version.minor_build))
             if version else None,
             retry_policy=FailFast(),  # ErrorServerBusy is retried by `retrying`, with a message to the user
+            max_connections=MAX_CONNECTIONS,
         )
         self._accounts: dict[str, Account] = {}
         self._lock = threading.Lock()

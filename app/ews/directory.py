@@ -80,3 +80,28 @@ def _lookup(client: EwsClient, name: str, scope: str = SCOPE) -> list[Mailbox]:
         return found
 
     return client.retrying(call)
+
+
+def resolve_full(client: EwsClient, text: str, scope: str = "ActiveDirectory") -> list[tuple[Mailbox, object]]:
+    """ResolveNames with ``ReturnFullContactData``: ``(Mailbox, Contact or None)`` per match (GAL search).
+
+    One request for one name, like :func:`resolve`; no match is [].
+    """
+    text = text.strip()
+    if not text:
+        return []
+    protocol = client.own.protocol
+
+    def call() -> list[tuple[Mailbox, object]]:
+        found: list[tuple[Mailbox, object]] = []
+        for result in _ResolveNames(protocol=protocol).call(unresolved_entries=[text], search_scope=scope,
+                                                            return_full_contact_data=True):
+            if isinstance(result, ErrorNameResolutionNoResults):
+                continue
+            if isinstance(result, Exception):
+                raise result
+            box, contact = result if isinstance(result, tuple) else (result, None)
+            found.append((box, contact))
+        return found
+
+    return client.retrying(call)

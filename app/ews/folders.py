@@ -294,3 +294,11 @@ def _rights(rights: EffectiveRights | None) -> FolderRights:
 
 def _all_rights(rights: EffectiveRights | None) -> bool:
     return rights is not None and all(getattr(rights, f.name) for f in rights.FIELDS)
+
+
+# Shared with app.ews.calendar (calendar folders are read the same way).
+WellKnownFolder = _WellKnownFolder
+register_folder_fields = _register_fields
+folder_field_paths = _field_paths
+find_subfolders = _find_subfolders
+folder_rights = _rights

@@ -158,16 +158,26 @@ class LabelService(QObject):
         return wanted <= counts.folder_keys() and all(counts.covers(n) for n in self._names(key, names))
 
     # -- reading -------------------------------------------------------------------------------------------
-    def load(self, mailbox: str, on_error: Callable[[str], Any] | None = None) -> None:
-        """Read a mailbox's master list; :attr:`labels_loaded` follows (``on_error`` gets the reason)."""
+    def load(self, mailbox: str, on_error: Callable[[str], Any] | None = None, *, background: bool = False) -> None:
+        """Read a mailbox's master list; :attr:`labels_loaded` follows (``on_error`` gets the reason).
+
+        ``background``: outside the mailbox's queue (one small read that nothing there waits for; a list changed
+        meanwhile by the user is not overwritten with the older read).
+        """
         client = self._client()
+        key = mailbox.casefold()
+        changes = self._changes.get(key, 0)
 
         def work() -> list[Category]:
             from app.ews import labels
 
             return labels.read_list(client, mailbox, on_wait=self._status_from_worker).categories()
 
-        self._runner.run(work, key=mailbox, on_result=lambda found: self._loaded(mailbox, found),
+        def done(found: list[Category]) -> None:
+            if self._changes.get(key, 0) == changes:
+                self._loaded(mailbox, found)
+
+        self._runner.run(work, key=None if background else mailbox, on_result=done,
                          on_error=self._quiet(f"read the labels of {mailbox}", on_error),
                          description=f"Reading the labels of {mailbox}")
 

@@ -13,7 +13,8 @@ Every action returns a :class:`BulkJob`. Jobs on more than :data:`BULK_THRESHOLD
 
 New mail: while a folder is watched (:meth:`MailService.watch_folder`), a timer runs SyncFolderItems for it
 every :attr:`MailService.poll_interval_ms`, applies the changes to the attached list, and emits
-:attr:`MailService.folder_changed` and the folder's new counts.
+:attr:`MailService.folder_changed` and the folder's new counts. The first sync of a folder (the starting point)
+waits until the folder's first list page has arrived and been painted, so that it never competes with them.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ CHUNK = 50
 """At most this many messages per request when the service splits an action (read state, flag) for progress;
 a bulk job is cut in about ten steps (at least 10 messages each)."""
 DEFAULT_POLL_MS = 15_000
+BASELINE_DELAY_MS = 200
+"""The first sync of a folder starts this long after its first list page arrived (once that page is painted)."""
 _job_ids = itertools.count(1)
 
 
@@ -171,6 +174,9 @@ class MailService(QObject):
         self._watched: FolderRef | None = None
         self._sync_state: dict[tuple[str, str], str | None] = {}
         self._sync_handle: TaskHandle[Any] | None = None
+        self._first_pages: dict[tuple[str, str], TaskHandle[Any]] = {}  # first list page in flight, per folder
+        # The watched folder's starting-point sync is due but waits: for this first page, or (True) a short delay.
+        self._baseline_after: TaskHandle[Any] | bool | None = None
         self._closed = False
         self._timer = QTimer(self)
         self._timer.setInterval(poll_interval_ms)
@@ -214,9 +220,12 @@ class MailService(QObject):
 
             return messages.find_page(client, folder, query, offset, limit, on_wait=self._status_from_worker)
 
-        return self._runner.run(work, key=folder.mailbox, on_result=on_page,
-                                on_error=self._error_handler("load the messages", on_error),
-                                description=f"Listing {folder.mailbox} from row {offset}")
+        handle = self._runner.run(work, key=folder.mailbox, on_result=on_page,
+                                  on_error=self._error_handler("load the messages", on_error),
+                                  description=f"Listing {folder.mailbox} from row {offset}")
+        if offset == 0:
+            self._first_pages[folder.key] = handle
+        return handle
 
     def load_detail(self, folder: FolderRef, item_id: str, on_detail: Callable[[MessageDetail], Any],
                     on_error: Callable[[str], Any] | None = None) -> TaskHandle[MessageDetail]:
@@ -313,11 +322,14 @@ class MailService(QObject):
 
         It first takes a starting point (a sync whose changes are dropped: the list was just loaded). Only for a
         folder never synced before is that a full SyncFolderItems pass by id (one round trip per 512 items); it
-        runs on a queue of its own so that it never holds up the list's pages.
+        runs on a queue of its own (and, the pool having several connections, on a connection of its own) so that
+        it never holds up the list's pages, and it starts once the folder's first page has arrived (when one is
+        in flight), so that it does not compete with the first paint either.
         """
         if folder == self._watched:
             return
         self._watched = folder
+        self._baseline_after = None
         if self._sync_handle is not None:
             self._sync_handle.cancel()
             self._sync_handle = None
@@ -325,6 +337,11 @@ class MailService(QObject):
         if folder is None or self._closed:
             return
         self._timer.start()
+        first_page = self._first_pages.get(folder.key)
+        if first_page is not None and not first_page.is_cancelled() \
+                and first_page.state in (TaskState.PENDING, TaskState.RUNNING):
+            self._baseline_after = first_page  # started by _on_task_finished
+            return
         self.poll_now(baseline=True)
 
     @property
@@ -336,9 +353,13 @@ class MailService(QObject):
         """True while the new-mail timer runs."""
         return self._timer.isActive()
 
+    def has_running_jobs(self) -> bool:
+        """True while an action on messages (a :class:`BulkJob` of any size) has not finished."""
+        return bool(self._jobs)
+
     def is_syncing(self) -> bool:
-        """True while a SyncFolderItems for the watched folder is in flight."""
-        return self._sync_handle is not None
+        """True while a SyncFolderItems for the watched folder is in flight or its starting point is due."""
+        return self._sync_handle is not None or self._baseline_after is not None
 
     def poll_now(self, baseline: bool = False) -> TaskHandle[Any] | None:
         """Run SyncFolderItems for the watched folder now (skipped while one is in flight).
@@ -349,6 +370,7 @@ class MailService(QObject):
         folder = self._watched
         if folder is None or self._sync_handle is not None or self._closed:
             return None
+        self._baseline_after = None  # whatever runs now takes the starting point when there is none yet
         client = self._client()
         key = folder.key
         state = self._sync_state.get(key)
@@ -409,6 +431,8 @@ class MailService(QObject):
             return
         self._closed = True
         self._timer.stop()
+        self._baseline_after = None
+        self._first_pages.clear()
         if self._sync_handle is not None:
             self._sync_handle.cancel()
             self._sync_handle = None
@@ -550,12 +574,23 @@ class MailService(QObject):
         if job._handle is not None:
             self._job_of_task.pop(job._handle.task_id, None)
 
+    def _take_baseline(self, folder: FolderRef | None) -> None:
+        if self._baseline_after is True and folder == self._watched:  # else a poll or another folder came first
+            self.poll_now(baseline=True)
+
     def _on_worker_progress(self, job_id: int, done: int, total: int) -> None:
         job = self._jobs.get(job_id)
         if job is not None:
             job._set_progress(done, total)
 
     def _on_task_finished(self, handle: TaskHandle[Any]) -> None:
+        for key, first_page in list(self._first_pages.items()):
+            if first_page is handle:
+                del self._first_pages[key]
+        if handle is self._baseline_after:  # the first page is in (or failed, or was dropped): take the start
+            self._baseline_after = True
+            folder = self._watched
+            QTimer.singleShot(BASELINE_DELAY_MS, self, lambda: self._take_baseline(folder))
         # A cancelled task's outcome is dropped by the runner: finish its job here.
         job = self._job_of_task.get(handle.task_id)
         if job is not None and handle.state is TaskState.CANCELLED:

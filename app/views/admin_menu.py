@@ -318,9 +318,11 @@ class AdminController(QObject):
         self.labels.edit(mailbox, LabelEdit("add", name, color=7), on_done=created, on_error=self.w.show_error)
 
     def _on_mailbox_opened(self, tree: Any) -> None:
-        # No read on the mailbox's queue here: the count (on its own queue) reads the master list first, and the
-        # panel shows the lookups' copy meanwhile. Fresh counts (say, the mailbox re-opened) are kept.
-        self.recount(tree.mailbox.address, force=False)
+        # Nothing here waits on the mailbox's queue (the message list's): the master list is one small read on no
+        # queue, counting runs on the counting queue. Fresh counts (say, the mailbox opened again) are kept.
+        address = tree.mailbox.address
+        self.labels.load(address, background=True)
+        self.recount(address, force=False)
         self.update()
 
     def _recount_now(self) -> None:

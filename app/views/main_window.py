@@ -45,6 +45,8 @@ from app.services.session import SessionService
 from app.settings import MARK_READ_DELAY_MS
 from app.views.actions import MainActions, build_menus, build_toolbar
 from app.views.admin_menu import install_admin_actions
+from app.views.calendar import install_calendar
+from app.views.contacts_view import install_contacts
 from app.views.folder_commands import FolderCommands
 from app.views.help import ShortcutsDialog
 from app.views.mail_commands import MailCommands
@@ -122,6 +124,8 @@ class MainWindow(QMainWindow):
         self.reading_pane.clear("Signing in …")
         self.list_view.set_placeholder("")
         self.admin = install_admin_actions(self)  # labels and rules: menus, picker, sidebar sections, filter
+        install_contacts(self)  # the Contacts mode (sets self.contacts_view)
+        self.calendar = install_calendar(self)  # the Calendar mode (views, event dialog, scheduling)
 
     # -- building --------------------------------------------------------------------------------------------
     def _build_panes(self) -> None:

@@ -7,6 +7,7 @@ exchangelib (tests.support.emulator.account). Nothing sleeps: every wait is on w
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,9 +18,13 @@ from lxml import etree
 from PySide6.QtCore import Qt
 
 from app.domain.categories import NEUTRAL, Category
+from app.domain.folders import FolderKind, FolderNode, FolderRef
 from app.domain.labels import LabelEdit, LabelList
 from app.domain.messages import ListQuery
+from app.domain.rights import FolderRights
 from app.models.roles import Roles
+from app.services.labels import COUNT_QUEUE, count_scope
+from app.tasks import TaskState
 from tests.app.ews.conftest import signed_in
 from tests.support.app_driver import WAIT_MS, WEBENGINE_LOG_IGNORE, Driver, start_app, stop_app
 from tests.support.emulator import account, copy_store, schema_dir
@@ -255,6 +260,84 @@ def test_picker_labels_the_selection_and_the_panel_filters_the_list(qtbot, fresh
     qtbot.waitUntil(lambda: model.query == ListQuery(sort=model.query.sort, descending=model.query.descending)
                     and model.total > expected, timeout=WAIT_MS)
     assert not chip.isVisible() and d.window.folder == ref
+
+
+# -- counting in the background -------------------------------------------------------------------------------
+def test_counting_never_holds_the_mailbox_queue_and_a_newer_count_supersedes(qtbot, fresh, drive,
+                                                                            monkeypatch) -> None:
+    from app.ews import labels as ews_labels
+
+    d = drive(fresh)
+    d.wait_mailboxes(OWN, SUPPORT)
+    d.open_folder(SUPPORT)
+    controller, service, panel = d.window.admin.controller, d.window.admin.labels, d.window.admin.panel
+    runner = d.app.runner
+    # The counts made when the mailboxes opened (one queue for all of them, one count at a time).
+    qtbot.waitUntil(lambda: service.counts(SUPPORT) is not None and runner.pending_count(COUNT_QUEUE) == 0,
+                    timeout=WAIT_MS)
+    first = service.counts(SUPPORT)
+    folders = controller.mail_folders(SUPPORT)
+    assert service.count(SUPPORT, folders) is None  # fresh (< 60 s): opening the mailbox again does not recount
+
+    # Hold support@'s count requests in the worker (before they are sent), as a slow server would.
+    gate, reached = threading.Event(), threading.Event()
+    real = ews_labels.count_carrying
+
+    def held(client: Any, folder: FolderRef, name: str, **kwargs: Any) -> int:
+        if folder.mailbox.casefold() == SUPPORT:
+            reached.set()
+            gate.wait(WAIT_MS / 1000)
+        return real(client, folder, name, **kwargs)
+
+    monkeypatch.setattr(ews_labels, "count_carrying", held)
+    try:
+        controller.recount(SUPPORT)  # as after applying a label: counts although fresh
+        qtbot.waitUntil(reached.is_set, timeout=WAIT_MS)
+        running = service.counting(SUPPORT)
+        assert running is not None and running.state == TaskState.RUNNING and running.key == COUNT_QUEUE
+        qtbot.waitUntil(lambda: runner.pending_count(SUPPORT) == 0, timeout=WAIT_MS)  # the mailbox's queue is free
+        # The message list is not delayed: another folder's first page arrives while the count waits.
+        d.open_folder(SUPPORT, name="Bugs")
+        d.open_folder(SUPPORT)
+        assert service.counting(SUPPORT) is running and running.state == TaskState.RUNNING
+
+        controller.recount(SUPPORT)  # a newer count supersedes the running one
+        qtbot.waitUntil(lambda: running.is_cancelled(), timeout=WAIT_MS)
+        newer = service.counting(SUPPORT)
+        assert newer is not None and newer is not running and newer.key == COUNT_QUEUE
+        assert runner.pending_count(SUPPORT) == 0
+    finally:
+        gate.set()
+    qtbot.waitUntil(lambda: service.counting(SUPPORT) is None and service.counts(SUPPORT) is not first,
+                    timeout=WAIT_MS)
+    assert running.state == TaskState.CANCELLED and newer.state == TaskState.SUCCEEDED
+    counts = service.counts(SUPPORT)
+    names = ["Urgent", "Billing", "Bug", "Waiting on customer"]
+    assert counts.requests == len(names) * len(folders) == 44  # one FindItem per (label, folder)
+    expected = {name: _carrying(fresh, SUPPORT, name) for name in names}
+    assert {e.name: e.count for e in panel.labels(SUPPORT)} == expected
+    assert panel.scope(SUPPORT) == "Counts cover all 11 mail folders you can read."
+    top = next(panel.tree.topLevelItem(i) for i in range(panel.tree.topLevelItemCount())
+               if panel.tree.topLevelItem(i).text(0) == "Customer Support")
+    assert "Counts cover all 11 mail folders" in top.toolTip(0)
+    assert "Counts cover all 11 mail folders" in panel.item(SUPPORT, "Bug").toolTip(0)
+
+
+def test_a_big_mailbox_counts_its_inbox_subfolders_and_sent_items() -> None:
+    def node(name: str, fid: str, parent: str = "", well_known: str = "") -> FolderNode:
+        return FolderNode(FolderRef(SUPPORT, fid, well_known), parent, name, FolderKind.MAIL, 1, 0, 0,
+                          FolderRights(read=True))
+
+    nodes = [node("Inbox", "in", well_known="inbox"), node("Billing", "b", "in"), node("2025", "b25", "b"),
+             node("Sent Items", "s", well_known="sentitems"), node("Drafts", "d", well_known="drafts"),
+             *(node(f"Project {n}", f"p{n}", "") for n in range(20))]
+    refs = [n.ref for n in nodes]
+    scope = count_scope(refs, nodes)
+    assert [f.folder_id for f in scope.folders] == ["in", "b", "b25", "s"]
+    assert scope.description == ("Counts cover the Inbox, its 2 subfolders and Sent Items (4 of the 25 mail folders "
+                                 "you can read); messages elsewhere are not counted.")
+    small = count_scope(refs[:5], nodes)
+    assert small.folders == tuple(refs[:5]) and small.description == "Counts cover all 5 mail folders you can read."
 
 
 # -- without the rights -----------------------------------------------------------------------------------------

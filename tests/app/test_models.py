@@ -128,6 +128,26 @@ def test_first_page_comes_with_set_folder_and_total_from_the_page(qtbot, source)
     assert model.index(0, Column.SUBJECT).data() == "Subject 0001"  # newest first by default
 
 
+def test_the_first_page_is_small_and_later_pages_are_large(source) -> None:
+    source.auto = False
+    model = MessageListModel(source)
+    model.set_folder(INBOX)
+    assert (source.requests[0].offset, source.requests[0].limit) == (0, 100)  # a fast first paint
+    source.answer(source.requests[0])
+    model.fetchMore(QModelIndex())
+    assert (source.requests[1].offset, source.requests[1].limit) == (100, 500)  # few round trips to scroll far
+    source.answer(source.requests[1])
+    assert model.rowCount() == 250 == model.total
+    # the item-to-row map follows appended pages, removals and insertions
+    assert [model.row_of(f"id-{n}") for n in (1, 100, 101, 250)] == [0, 99, 100, 249]
+    model.remove_local(["id-5"])
+    assert model.row_of("id-5") == -1 and model.row_of("id-6") == 4
+    model.insert_summaries([message(0, minutes_ago=0)])
+    assert model.row_of("id-0") == 0 and model.row_of("id-6") == 5 and model.row_of("id-250") == 249
+    model.set_folder(INBOX)
+    assert source.requests[-1].limit == 100 and model.row_of("id-1") == -1
+
+
 def test_fetch_more_never_asks_twice_while_a_page_is_in_flight(qtbot, source) -> None:
     source.auto = False
     model = MessageListModel(source, page_size=100)

@@ -140,6 +140,7 @@ def test_auto_sign_in_at_next_start(qtbot, emulator, make_service) -> None:
     first = make_service()
     assert sign_in(qtbot, first, "alice@example.com", "alice-pass", emulator.ews_url).outcome() == "signed_in"
     first.set_last_location("support@example.com", "folder-id-1")
+    first.flush()  # what closing the app does (the location is otherwise written a second after the click)
 
     second = make_service()  # a new start: settings read from the file
     recorder = Recorder(second)
@@ -241,10 +242,13 @@ def test_added_and_removed_mailboxes_are_remembered_per_account(make_service, se
     assert Settings.load(settings_path).account("bob@example.com").added_mailboxes == ()
 
 
-def test_last_location(make_service, settings_path) -> None:
+def test_last_location(qtbot, make_service, settings_path) -> None:
     service = make_service()
     assert service.last_location() is None
     service.set_last_location("support@example.com", "AAMk=")
+    assert service.last_location() == ("support@example.com", "AAMk=")  # at once in memory
+    # written a moment later (debounced: clicking through folders writes the file once)
+    qtbot.waitUntil(lambda: Settings.load(settings_path)[LAST_MAILBOX] == "support@example.com", timeout=5000)
     loaded = Settings.load(settings_path)
     assert (loaded[LAST_MAILBOX], loaded[LAST_FOLDER]) == ("support@example.com", "AAMk=")
     assert make_service().last_location() == ("support@example.com", "AAMk=")
@@ -256,5 +260,6 @@ def test_settings_that_cannot_be_written_are_a_notice(make_service, settings_pat
     notices: list[str] = []
     service.notice.connect(notices.append)
     service.set_last_location("support@example.com", "x")
+    service.flush()
     assert len(notices) == 1 and "could not be saved" in notices[0]
     assert service.last_location() == ("support@example.com", "x"), "kept in memory"

@@ -6,7 +6,10 @@ with plain exchangelib (tests.support.emulator.account), independently of the co
 
 from __future__ import annotations
 
+import copy
+import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +28,8 @@ from tests.support.emulator import account, copy_store, schema_dir
 SUPPORT = "support@example.com"
 SALES = "sales@example.com"
 NS = "{CategoryList.xsd}"
+M = "{http://schemas.microsoft.com/exchange/services/2006/messages}"
+T = "{http://schemas.microsoft.com/exchange/services/2006/types}"
 # What another client (say, a CRM add-in) keeps in the list: an unknown attribute and an unknown element.
 FOREIGN_ATTR = b'crm:sync="42" xmlns:crm="urn:example:crm"'
 FOREIGN_ELEMENT = b'<crm:mapping xmlns:crm="urn:example:crm" id="7">keep me</crm:mapping>'
@@ -184,17 +189,87 @@ def test_a_mailbox_without_a_list_gets_one(fresh) -> None:
     assert LabelList(xml).categories() == [Category("Mine", 3)]
 
 
-def test_counting_labels_is_one_request_over_all_folders(emulator, alice) -> None:
+def _stored_counts(emu: Any, folders: list[Any], names: list[str]) -> dict[tuple[str, str], dict[str, int]]:
+    """Messages per folder and label, straight from the emulator's store (its SQLite tables, not EWS)."""
+    from ews_emulator.store.ids import decode_id
+
+    con = emu.backend.store.db.connection()
+    out: dict[tuple[str, str], dict[str, int]] = {}
+    for folder in folders:
+        row_id = decode_id(folder.folder_id).row_id
+        per: dict[str, int] = {}
+        for (cats,) in con.execute("SELECT categories FROM items WHERE folder_id = ? AND is_associated = 0",
+                                   (row_id,)):
+            carried = {c.casefold() for c in json.loads(cats)}
+            for name in names:
+                if name.casefold() in carried:
+                    per[name] = per.get(name, 0) + 1
+        out[folder.key] = per
+    return out
+
+
+@contextmanager
+def _find_items(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[etree._Element]]:
+    """The FindItem request bodies the emulator receives inside the block."""
+    from ews_emulator.exchange.registry import OPERATIONS
+
+    seen: list[etree._Element] = []
+    real = OPERATIONS["FindItem"]
+
+    def spy(ctx: Any, req: etree._Element) -> Any:
+        seen.append(copy.deepcopy(req))
+        return real(ctx, req)
+
+    monkeypatch.setitem(OPERATIONS, "FindItem", spy)
+    yield seen
+    monkeypatch.setitem(OPERATIONS, "FindItem", real)
+
+
+def test_counting_labels_asks_one_count_only_find_item_per_label_and_folder(emulator, alice, monkeypatch) -> None:
     folders = _mail_folders(alice, SUPPORT)
-    assert len(folders) > 5
-    with round_trips(emulator) as ews:
-        counts = labels.count_labels(alice, SUPPORT, folders)
-    assert ews == {"FindItem": 1}
-    acc = account(emulator, "alice", SUPPORT)
-    expected = sum(f.filter(categories__contains=["Bug"]).count() for f in acc.msg_folder_root.walk()
-                   if f.folder_class == "IPF.Note")
-    assert counts.total("bug") == counts.total("Bug") == expected > 0
-    assert sum(counts.by_folder("Bug").values()) == expected
+    master = [c.name for c in labels.read_list(alice, SUPPORT).categories()]
+    assert len(folders) == 11 and master == ["Urgent", "Billing", "Bug", "Waiting on customer"]
+    names = [*master, "bug", "Nobody uses this"]  # a repeat in another case is counted once; an unused label: 0
+    with round_trips(emulator) as ews, _find_items(monkeypatch) as requests:
+        counts = labels.count_labels(alice, SUPPORT, folders, names)
+    wanted = [*master, "Nobody uses this"]
+    assert ews == {"FindItem": len(wanted) * len(folders)} == {"FindItem": 55}
+    assert counts.requests == 55 and not counts.skipped
+    # Each request: one folder, one label, IdOnly, one row, a restriction on item:Categories -> TotalItemsInView.
+    asked: list[tuple[str, str]] = []
+    for req in requests:
+        assert req.find(f"{M}ItemShape/{T}BaseShape").text == "IdOnly"
+        assert req.find(f"{M}ItemShape/{T}AdditionalProperties") is None
+        assert req.find(f"{M}IndexedPageItemView").get("MaxEntriesReturned") == "1"
+        (parent,) = req.find(f"{M}ParentFolderIds")
+        (test,) = req.find(f"{M}Restriction")
+        assert etree.QName(test).localname == "IsEqualTo"
+        assert test.find(f"{T}FieldURI").get("FieldURI") == "item:Categories"
+        asked.append((parent.get("Id"), test.find(f"{T}FieldURIOrConstant/{T}Constant").get("Value")))
+    assert sorted(asked) == sorted((f.folder_id, n) for f in folders for n in wanted)
+
+    stored = _stored_counts(emulator, folders, wanted)
+    assert counts.per_folder == {key: {n: c for n, c in per.items() if c} for key, per in stored.items()}
+    for name in wanted:
+        expected = sum(per.get(name, 0) for per in stored.values())
+        assert counts.total(name) == counts.total(name.upper()) == expected
+        assert counts.covers(name) and counts.by_folder(name) == {k: v[name] for k, v in stored.items() if v.get(name)}
+    assert counts.total("Bug") > 0 and counts.total("Nobody uses this") == 0
+    assert sorted(counts.names()) == sorted(master)  # labels carried by messages; the unused one is not listed
+    assert not counts.covers("Escalated") and counts.total("Escalated") == 0
+
+
+def test_counting_stops_between_requests_when_cancelled(emulator, alice) -> None:
+    folders = _mail_folders(alice, SUPPORT)
+    polls: list[int] = []
+
+    def cancelled() -> bool:  # polled before each request
+        polls.append(1)
+        return len(polls) > 3
+
+    with round_trips(emulator) as ews, pytest.raises(Cancelled, match="was cancelled"):
+        labels.count_labels(alice, SUPPORT, folders, ["Bug", "Billing"], cancelled=cancelled)
+    assert ews == {"FindItem": 3}
 
 
 def test_relabel_renames_on_every_message_keeping_other_labels(fresh) -> None:
@@ -212,7 +287,7 @@ def test_relabel_renames_on_every_message_keeping_other_labels(fresh) -> None:
     if both is not None:
         item = acc.fetch(ids=[(both.item_id, None)], only_fields=["categories"])
         assert list(item)[0].categories == relabelled(both.categories, "Bug", "Defect")
-    assert labels.count_labels(alice, SUPPORT, folders).total("Defect") == len(carriers)
+    assert labels.count_labels(alice, SUPPORT, folders, ["Defect"]).total("Defect") == len(carriers)
 
 
 def test_relabel_stops_when_cancelled_and_says_how_far_it_got(fresh) -> None:

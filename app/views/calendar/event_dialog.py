@@ -1,0 +1,224 @@
+"""Creating and editing an event: subject, location, start/end, all day, free/busy, series, attendees with directory
+autocomplete, notes, and "Scheduling…". Read-only (with the reason on top) where the calendar's rights say so.
+
+Signals: ``save_requested(EventDraft, bool send)``, ``delete_requested()``, ``scheduling_requested()``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, tzinfo
+
+from PySide6.QtCore import QDateTime, QTimeZone, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateTimeEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.calendar import Attendee, BusyStatus, CalendarRef, Event, EventDraft
+from app.domain.messages import Person
+from app.domain.rights import Capability
+from app.views.calendar.access import place
+from app.views.calendar.recurrence_editor import RecurrenceEditor
+from app.views.completer import DirectoryCompleter, Lookup
+
+_SPLIT = re.compile(r"[;,]")
+BUSY_CHOICES = (BusyStatus.BUSY, BusyStatus.TENTATIVE, BusyStatus.FREE, BusyStatus.OOF,
+                BusyStatus.WORKING_ELSEWHERE)
+
+
+def _qdt(moment: datetime, tz: tzinfo) -> QDateTime:
+    """The wall-clock time in ``tz``, held as a floating value (UTC spec: no system-zone DST gaps)."""
+    local = moment.astimezone(tz)
+    return QDateTime(local.date(), local.time().replace(microsecond=0), QTimeZone.utc())
+
+
+class EventDialog(QDialog):
+    save_requested = Signal(object, bool)
+    delete_requested = Signal()
+    scheduling_requested = Signal()
+
+    def __init__(self, calendar: CalendarRef, draft: EventDraft, tz: tzinfo, *, edit: Capability,
+                 delete: Capability | None = None, lookup: Lookup | None = None, scope: str = "",
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("eventDialog")
+        self.calendar = calendar
+        self.draft = draft
+        self.tz = tz
+        self.scope = scope
+        new = not draft.item_id
+        what = "occurrence" if scope == "occurrence" else "series" if draft.recurrence else "event"
+        self.setWindowTitle(f"New event — {place(calendar)}" if new else f"Edit {what} — {place(calendar)}")
+        self.resize(620, 560)
+        column = QVBoxLayout(self)
+        self.banner = QLabel(edit.reason, self)
+        self.banner.setObjectName("eventReadOnlyBanner")
+        self.banner.setWordWrap(True)
+        self.banner.setStyleSheet("background:#fffbea; border:1px solid #f6e05e; border-radius:4px; padding:6px;")
+        self.banner.setVisible(not edit.allowed)
+        column.addWidget(self.banner)
+        form = QFormLayout()
+        column.addLayout(form)
+        self.subject = QLineEdit(draft.subject, self)
+        self.subject.setObjectName("eventSubject")
+        self.subject.setPlaceholderText("Add a title")
+        form.addRow("Subject:", self.subject)
+        self.location = QLineEdit(draft.location, self)
+        self.location.setObjectName("eventLocation")
+        form.addRow("Location:", self.location)
+        self.start = QDateTimeEdit(_qdt(draft.start, tz), self)
+        self.end = QDateTimeEdit(_qdt(draft.end, tz), self)
+        for edit_ in (self.start, self.end):
+            edit_.setCalendarPopup(True)
+            edit_.setDisplayFormat("ddd d MMM yyyy  HH:mm")
+        self.all_day = QCheckBox("All day", self)
+        self.all_day.setChecked(draft.all_day)
+        times = QHBoxLayout()
+        times.addWidget(self.start)
+        times.addWidget(QLabel("to", self))
+        times.addWidget(self.end)
+        times.addWidget(self.all_day)
+        form.addRow("When:", times)
+        self.busy = QComboBox(self)
+        for status in BUSY_CHOICES:
+            self.busy.addItem(status.value.replace("OOF", "Away").replace("WorkingElsewhere", "Working elsewhere"),
+                              status)
+        self.busy.setCurrentIndex(BUSY_CHOICES.index(draft.busy) if draft.busy in BUSY_CHOICES else 0)
+        form.addRow("Show as:", self.busy)
+        self.recurrence = RecurrenceEditor(draft.start.astimezone(tz).date(), self)
+        self.recurrence.set_recurrence(draft.recurrence)
+        self.recurrence.setEnabled(scope != "occurrence")
+        if scope == "occurrence":
+            self.recurrence.setToolTip("Editing one occurrence: the series pattern stays as it is.")
+        form.addRow("Repeat:", self.recurrence)
+        self.attendees = QLineEdit("; ".join(a.person.address for a in draft.attendees), self)
+        self.attendees.setObjectName("eventAttendees")
+        self.attendees.setPlaceholderText("Invite people and rooms: type a name")
+        self.completer = DirectoryCompleter(self.attendees, lookup, multiple=True) if lookup else None
+        self.scheduling = QPushButton("Scheduling…", self)
+        self.scheduling.setObjectName("eventScheduling")
+        self.scheduling.clicked.connect(self.scheduling_requested)
+        people = QHBoxLayout()
+        people.addWidget(self.attendees, 1)
+        people.addWidget(self.scheduling)
+        form.addRow("Attendees:", people)
+        self.notes = QPlainTextEdit(draft.body_text, self)
+        self.notes.setObjectName("eventNotes")
+        column.addWidget(self.notes, 1)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                                        | QDialogButtonBox.StandardButton.Cancel, self)
+        self.send = self.buttons.addButton("Send", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.send.setToolTip(f"Save and send the invitations as {calendar.owner.name or calendar.owner.address}")
+        self.delete = self.buttons.addButton("Delete", QDialogButtonBox.ButtonRole.DestructiveRole)
+        self.delete.setVisible(not new)
+        if delete is not None:
+            self.delete.setEnabled(delete.allowed)
+            self.delete.setToolTip(delete.reason)
+        column.addWidget(self.buttons)
+        self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.save_button.clicked.connect(lambda: self._save(False))
+        self.send.clicked.connect(lambda: self._save(True))
+        self.delete.clicked.connect(self.delete_requested)
+        self.buttons.rejected.connect(self.reject)
+        self.all_day.toggled.connect(self._all_day_toggled)
+        self.start.dateTimeChanged.connect(self._start_moved)
+        self.attendees.textChanged.connect(lambda _t: self._update())
+        self._length = draft.end - draft.start
+        self._all_day_toggled(draft.all_day)
+        self.set_editable(edit)
+
+    def set_editable(self, edit: Capability) -> None:
+        self.banner.setText(edit.reason)
+        self.banner.setVisible(not edit.allowed)
+        for widget in (self.subject, self.location, self.start, self.end, self.all_day, self.busy, self.attendees,
+                       self.notes, self.scheduling):
+            widget.setEnabled(edit.allowed)
+        self.recurrence.setEnabled(edit.allowed and self.scope != "occurrence")
+        self.save_button.setEnabled(edit.allowed)
+        self.save_button.setToolTip(edit.reason)
+        self._editable = edit.allowed
+        self._update()
+
+    def _update(self) -> None:
+        self.send.setVisible(bool(self.attendee_list()))
+        self.send.setEnabled(self._editable)
+
+    def _all_day_toggled(self, on: bool) -> None:
+        fmt = "ddd d MMM yyyy" if on else "ddd d MMM yyyy  HH:mm"
+        self.start.setDisplayFormat(fmt)
+        self.end.setDisplayFormat(fmt)
+
+    def _start_moved(self, value: QDateTime) -> None:
+        self.end.setDateTime(value.addSecs(int(self._length.total_seconds())))
+        self.recurrence.set_start(value.date().toPython())
+
+    def attendee_list(self) -> list[Attendee]:
+        known = {p.address.casefold(): p for p in (self.completer.people() if self.completer else [])}
+        kept = {a.person.address.casefold(): a for a in self.draft.attendees}
+        out = []
+        for token in _SPLIT.split(self.attendees.text()):
+            address = token.strip()
+            if "@" not in address:
+                continue
+            key = address.casefold()
+            out.append(kept.get(key) or Attendee(known.get(key) or Person(address)))
+        return out
+
+    def set_times(self, start: datetime, end: datetime) -> None:
+        """(From the scheduling assistant.)"""
+        self._length = end - start
+        self.start.setDateTime(_qdt(start, self.tz))
+        self.end.setDateTime(_qdt(end, self.tz))
+
+    def set_attendees(self, addresses: list[str]) -> None:
+        self.attendees.setText("; ".join(addresses))
+
+    def result_draft(self) -> EventDraft:
+        """The draft as the user filled it in."""
+        start = _to_python(self.start.dateTime(), self.tz)
+        end = _to_python(self.end.dateTime(), self.tz)
+        all_day = self.all_day.isChecked()
+        if all_day:
+            start = datetime.combine(start.date(), datetime.min.time(), self.tz)
+            end = datetime.combine(max(end.date(), start.date()) + timedelta(days=1), datetime.min.time(), self.tz)
+        if end <= start:
+            end = start + timedelta(minutes=30)
+        return EventDraft(
+            calendar=self.calendar.folder, subject=self.subject.text().strip(), start=start, end=end,
+            all_day=all_day, location=self.location.text().strip(), body_text=self.notes.toPlainText(),
+            busy=self.busy.currentData(), attendees=self.attendee_list(),
+            recurrence=self.recurrence.recurrence() if self.scope != "occurrence" else None,
+            reminder_minutes=self.draft.reminder_minutes, item_id=self.draft.item_id,
+            change_key=self.draft.change_key)
+
+    def _save(self, send: bool) -> None:
+        if not self.subject.text().strip():
+            self.subject.setFocus()
+            self.subject.setPlaceholderText("A title, please")
+            return
+        self.save_requested.emit(self.result_draft(), send)
+
+
+def _to_python(value: QDateTime, tz: tzinfo) -> datetime:
+    d, t = value.date().toPython(), value.time().toPython()
+    return datetime.combine(d, t, tz)
+
+
+def draft_of(event: Event) -> EventDraft:
+    """An edit draft from a (fully loaded) event."""
+    return EventDraft(calendar=event.calendar, subject=event.subject, start=event.start, end=event.end,
+                      all_day=event.all_day, location=event.location, body_text=event.body_text, busy=event.busy,
+                      attendees=list(event.attendees), recurrence=event.recurrence,
+                      reminder_minutes=event.reminder_minutes, item_id=event.item_id, change_key=event.change_key)

@@ -1,0 +1,189 @@
+"""The month view: six weeks of day cells, each listing its events (all-day first) in its calendar's colour.
+
+Keys: arrows move the selected day (a week up/down), T today, PageUp/PageDown month, Enter opens the day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from datetime import date, datetime, timedelta, tzinfo
+from typing import Any
+
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import QWidget
+
+from app.domain.calendar import Event
+from app.views.calendar import style
+from app.views.calendar.layout import events_by_day, is_band_event
+
+HEADER = 26
+LINE = 18
+
+
+class MonthGrid(QWidget):
+    """Signals: day_activated(date) (Enter / double-click on a day), open_requested(key, Event),
+    day_selected(date), navigate(str) ("prev" | "next" | "today")."""
+
+    day_activated = Signal(object)
+    open_requested = Signal(object, object)
+    day_selected = Signal(object)
+    navigate = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("calendarMonthGrid")
+        self.setAccessibleName("Calendar month")
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setMinimumSize(420, 300)
+        self.first = date.today()
+        self.month = date.today().month
+        self.tz: tzinfo = datetime.now().astimezone().tzinfo  # type: ignore[assignment]
+        self.by_day: list[list[tuple[Hashable, Event]]] = [[] for _ in range(42)]
+        self.colours: dict[Hashable, QColor] = {}
+        self.labeler: Callable[[Hashable, Event], tuple[str, str, bool]] = lambda _k, e: (e.subject, "", False)
+        self.today = date.today()
+        self.selected_day = self.today
+
+    def set_events(self, first: date, month: int, events: list[tuple[Hashable, Event]], tz: tzinfo) -> None:
+        self.first, self.month, self.tz = first, month, tz
+        self.by_day = events_by_day(events, first, 42, tz)
+        if not 0 <= (self.selected_day - first).days < 42 or self.selected_day.month != month:
+            middle = first + timedelta(days=15)
+            self.selected_day = self.today if self.today.month == month else middle.replace(day=1)
+        self.update()
+
+    # -- geometry --------------------------------------------------------------------------------------------
+    def cell_rect(self, index: int) -> QRectF:
+        w = self.width() / 7
+        h = (self.height() - HEADER) / 6
+        return QRectF((index % 7) * w, HEADER + (index // 7) * h, w, h)
+
+    def capacity(self) -> int:
+        return max(int((self.cell_rect(0).height() - 22) // LINE), 1)
+
+    def cell_items(self, day: date) -> list[tuple[Hashable, Event]]:
+        """The events listed in ``day``'s cell (in order)."""
+        index = (day - self.first).days
+        return list(self.by_day[index]) if 0 <= index < 42 else []
+
+    def _index_at(self, pos: QPointF) -> int:
+        if pos.y() < HEADER:
+            return -1
+        col = int(pos.x() // (self.width() / 7))
+        row = int((pos.y() - HEADER) // ((self.height() - HEADER) / 6))
+        return max(0, min(row, 5)) * 7 + max(0, min(col, 6))
+
+    # -- input -----------------------------------------------------------------------------------------------
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt
+        steps = {Qt.Key.Key_Left: -1, Qt.Key.Key_Right: 1, Qt.Key.Key_Up: -7, Qt.Key.Key_Down: 7}
+        key = event.key()
+        if key in steps:
+            self.selected_day += timedelta(days=steps[Qt.Key(key)])
+            self.day_selected.emit(self.selected_day)
+            self.update()
+        elif key == Qt.Key.Key_T:
+            self.navigate.emit("today")
+        elif key == Qt.Key.Key_PageUp:
+            self.navigate.emit("prev")
+        elif key == Qt.Key.Key_PageDown:
+            self.navigate.emit("next")
+        elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.day_activated.emit(self.selected_day)
+        else:
+            super().keyPressEvent(event)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt
+        self.setFocus(Qt.FocusReason.MouseFocusReason)
+        index = self._index_at(event.position())
+        if index >= 0:
+            self.selected_day = self.first + timedelta(days=index)
+            self.day_selected.emit(self.selected_day)
+            self.update()
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt
+        index = self._index_at(event.position())
+        if index < 0:
+            return
+        rect = self.cell_rect(index)
+        line = int((event.position().y() - rect.top() - 22) // LINE)
+        items = self.by_day[index]
+        if 0 <= line < min(len(items), self.capacity()) and event.position().y() > rect.top() + 22:
+            self.open_requested.emit(*items[line])
+        else:
+            self.day_activated.emit(self.first + timedelta(days=index))
+
+    # -- painting --------------------------------------------------------------------------------------------
+    def paintEvent(self, _event: QPaintEvent) -> None:  # noqa: N802 - Qt
+        p = QPainter(self)
+        p.fillRect(self.rect(), QColor("#ffffff"))
+        w = self.width() / 7
+        p.setPen(style.MUTED)
+        for col in range(7):
+            name = (self.first + timedelta(days=col)).strftime("%A" if w > 110 else "%a")
+            p.drawText(QRectF(col * w, 0, w, HEADER), Qt.AlignmentFlag.AlignCenter, name)
+        small = QFont(self.font())
+        small.setPointSizeF(max(self.font().pointSizeF() - 1, 7))
+        for index in range(42):
+            day = self.first + timedelta(days=index)
+            rect = self.cell_rect(index)
+            if day.month != self.month:
+                p.fillRect(rect, style.WEEKEND)
+            if day == self.selected_day:
+                p.fillRect(rect, style.SELECTED_DAY)
+            p.setPen(QPen(style.GRID_HOUR))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawRect(rect)
+            self._paint_day_number(p, rect, day)
+            p.setFont(small)
+            self._paint_items(p, rect, self.by_day[index])
+            p.setFont(self.font())
+        p.end()
+
+    def _paint_day_number(self, p: QPainter, rect: QRectF, day: date) -> None:
+        label = f"{day.day} {day:%b}" if day.day == 1 else str(day.day)
+        box = QRectF(rect.left() + 4, rect.top() + 3, rect.width() - 8, 18)
+        bold = QFont(self.font())
+        bold.setBold(day == self.today)
+        p.setFont(bold)
+        if day == self.today:
+            p.setRenderHint(QPainter.RenderHint.Antialiasing)
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(style.TODAY)
+            width = p.fontMetrics().horizontalAdvance(label) + 12
+            p.drawRoundedRect(QRectF(box.left(), box.top(), width, 18), 9, 9)
+            p.setPen(QColor("#ffffff"))
+            p.drawText(QRectF(box.left(), box.top(), width, 18), Qt.AlignmentFlag.AlignCenter, label)
+        else:
+            p.setPen(style.TEXT if day.month == self.month else style.MUTED)
+            p.drawText(box.adjusted(2, 0, 0, 0), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, label)
+
+    def _paint_items(self, p: QPainter, rect: QRectF, items: list[tuple[Hashable, Event]]) -> None:
+        capacity = self.capacity()
+        shown = items if len(items) <= capacity else items[: capacity - 1]
+        for n, (key, event) in enumerate(shown):
+            line = QRectF(rect.left() + 3, rect.top() + 22 + n * LINE, rect.width() - 6, LINE - 2)
+            base = self.colours.get(key, style.colour(0))
+            title, _detail, hidden = self.labeler(key, event)
+            if is_band_event(event):
+                style.paint_block(p, line, base, event.busy, hidden_details=hidden)
+                text = title
+            else:
+                p.setRenderHint(QPainter.RenderHint.Antialiasing)
+                p.setPen(Qt.PenStyle.NoPen)
+                p.setBrush(base)
+                p.drawEllipse(QPointF(line.left() + 5, line.center().y()), 3.5, 3.5)
+                text = f"{event.start.astimezone(self.tz):%H:%M} {title}"
+            p.setPen(style.TEXT)
+            elided = p.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, int(line.width() - 14))
+            p.drawText(line.adjusted(12, 0, -2, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                       elided)
+        if len(items) > len(shown):
+            line = QRectF(rect.left() + 3, rect.top() + 22 + len(shown) * LINE, rect.width() - 6, LINE - 2)
+            p.setPen(style.MUTED)
+            p.drawText(line.adjusted(12, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter,
+                       f"+{len(items) - len(shown)} more")
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt
+        self.update()
+        super().resizeEvent(event)

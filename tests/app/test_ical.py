@@ -1,0 +1,139 @@
+"""app.domain.ical (.ics export and import) and the all-or-nothing import into a calendar on the emulator."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.domain.calendar import BusyStatus, Frequency
+from app.domain.errors import AccessDenied
+from app.domain.folders import FolderRef
+from app.domain.ical import IcsError, export_ics, parse_ics
+from app.ews import calendar
+from tests.app.ews.conftest import signed_in
+from tests.support.emulator import copy_store, schema_dir
+
+SUPPORT = "support@example.com"
+SUPPORT_CAL = FolderRef(SUPPORT, well_known="calendar")
+
+
+def _week() -> tuple[datetime, datetime]:
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    monday = today - timedelta(days=today.weekday())
+    return monday, monday + timedelta(days=7)
+
+
+def _ics(*events: str, extra: str = "") -> bytes:
+    body = "".join(f"BEGIN:VEVENT\r\n{e.strip()}\r\nEND:VEVENT\r\n" for e in events)
+    return f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:test\r\n{extra}{body}END:VCALENDAR\r\n".encode()
+
+
+GOOD = "UID:good-1\r\nSUMMARY:Good one\r\nDTSTART:20300107T100000Z\r\nDTEND:20300107T110000Z"
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory) -> Path:
+    from ews_emulator.exchange import create_backend
+
+    path = tmp_path_factory.mktemp("ical-seeded")
+    create_backend(data_dir=path).store.close()
+    return path
+
+
+@pytest.fixture
+def fresh(seeded: Path, tmp_path: Path) -> Iterator[Any]:
+    from ews_emulator import Emulator
+
+    emu = Emulator(data_dir=copy_store(seeded, tmp_path / "store"), schema_dir=schema_dir()).start()
+    yield emu
+    violations = list(emu.backend.response_violations)
+    emu.stop()
+    assert not violations, "schema-invalid responses:\n" + "\n".join(violations[:20])
+
+
+def _support(client: Any) -> Any:
+    return next(c for c in calendar.list_calendars(client, [SUPPORT]) if c.folder.well_known == "calendar")
+
+
+def test_a_week_of_support_round_trips_through_ics(emulator) -> None:
+    alice = signed_in(emulator, "alice").client
+    monday, sunday = _week()
+    week = calendar.events(alice, _support(alice), monday, sunday)
+    assert len(week) >= 3
+    data = export_ics(week, "Customer Support › Calendar")
+    assert b"X-WR-CALNAME:Customer Support" in data
+    back = parse_ics(data, calendar=SUPPORT_CAL)
+    fields = [(e.subject, e.start, e.end, e.all_day, e.location, e.busy) for e in week]
+    assert [(d.subject, d.start, d.end, d.all_day, d.location, d.busy) for d in back] == fields
+    assert all(d.calendar == SUPPORT_CAL and d.recurrence is None for d in back)
+
+
+def test_recurrence_rules_map_to_exchange_patterns_without_expansion() -> None:
+    drafts = parse_ics(_ics(
+        GOOD + "\r\nRRULE:FREQ=WEEKLY;BYDAY=MO,WE,FR;UNTIL=20300601",
+        "UID:2\r\nSUMMARY:Pay day\r\nDTSTART;TZID=Europe/London:20300115T090000\r\nDURATION:PT30M\r\n"
+        "RRULE:FREQ=MONTHLY;BYDAY=-1FR;COUNT=12",
+        "UID:3\r\nSUMMARY:Birthday\r\nDTSTART;VALUE=DATE:20300320\r\nRRULE:FREQ=YEARLY",
+        "UID:4\r\nSUMMARY:Rent\r\nDTSTART:20300101T080000Z\r\nDTEND:20300101T081500Z\r\n"
+        "RRULE:FREQ=MONTHLY;INTERVAL=2;BYMONTHDAY=1",
+    ))
+    weekly, monthly, yearly, by_date = (d.recurrence for d in drafts)
+    assert weekly and weekly.frequency is Frequency.WEEKLY and weekly.weekdays == (1, 3, 5)
+    assert weekly.until is not None and weekly.until.isoformat() == "2030-06-01"
+    assert monthly and monthly.frequency is Frequency.MONTHLY_BY_WEEKDAY
+    assert (monthly.weekdays, monthly.week_of_month, monthly.count) == ((5,), 5, 12)
+    assert drafts[1].start.utcoffset() == timedelta(0) and drafts[1].end - drafts[1].start == timedelta(minutes=30)
+    assert yearly and yearly.frequency is Frequency.YEARLY and (yearly.month, yearly.day_of_month) == (3, 20)
+    assert drafts[2].all_day
+    assert by_date and by_date.frequency is Frequency.MONTHLY_BY_DATE and by_date.interval == 2
+
+
+BAD_FILES = {
+    "bad date": (_ics(GOOD, "UID:x\r\nSUMMARY:Bad\r\nDTSTART:20301301T100000Z\r\nDTEND:20301301T110000Z"),
+                 "DTSTART is not valid"),
+    "end before start": (_ics(GOOD, "UID:x\r\nSUMMARY:Back\r\nDTSTART:20300101T100000Z\r\nDTEND:20300101T090000Z"),
+                         "before the start"),
+    "unknown time zone": (_ics(GOOD, "UID:x\r\nSUMMARY:Mars\r\nDTSTART;TZID=Mars/Olympus:20300101T100000\r\n"
+                                     "DTEND;TZID=Mars/Olympus:20300101T110000"), "time zone “Mars/Olympus”"),
+    "huge": (_ics(GOOD) + b" " * 6_000_000, "Mailroom imports calendar files of up to 5 MB"),
+    "too many events": (_ics(*[GOOD] * 5001), "more than 5000 events"),
+    "RRULE every second": (_ics(GOOD + "\r\nRRULE:FREQ=SECONDLY;COUNT=999"), "cannot be represented"),
+    "RRULE expansion bomb": (_ics(GOOD + "\r\nRRULE:FREQ=YEARLY;BYMONTH=1,2,3,4,5,6,7,8,9,10,11,12;"
+                                  "BYDAY=MO,TU,WE,TH,FR,SA,SU;BYHOUR=" + ",".join(map(str, range(24)))),
+                             "cannot be represented"),
+    "RRULE huge count": (_ics(GOOD + "\r\nRRULE:FREQ=DAILY;COUNT=100000000"), "up to 999 occurrences"),
+    "nesting bomb": (b"BEGIN:VCALENDAR\r\n" + b"BEGIN:VEVENT\r\n" * 50 + b"END:VEVENT\r\n" * 50 + b"END:VCALENDAR\r\n",
+                     "nests calendar components"),
+    "not ics": (b"<html>hello</html>", "not an iCalendar file"),
+    "no start": (_ics(GOOD, "UID:x\r\nSUMMARY:Nowhen"), "DTSTART) is missing"),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_FILES))
+def test_malformed_files_are_refused_in_plain_words(name: str) -> None:
+    data, words = BAD_FILES[name]
+    with pytest.raises(IcsError, match=words.replace("(", r"\(").replace(")", r"\)")):
+        parse_ics(data, calendar=SUPPORT_CAL)
+
+
+def test_a_malformed_file_imports_nothing_and_a_half_way_failure_is_undone(fresh) -> None:
+    alice = signed_in(fresh, "alice").client
+    cal = _support(alice)
+    start, end = datetime(2030, 1, 1, tzinfo=UTC), datetime(2030, 2, 1, tzinfo=UTC)
+    assert calendar.events(alice, cal, start, end) == []
+    with pytest.raises(IcsError):  # the good first event is not created either
+        calendar.import_drafts(alice, parse_ics(BAD_FILES["unknown time zone"][0], calendar=SUPPORT_CAL))
+    assert calendar.events(alice, cal, start, end) == []
+    drafts = parse_ics(_ics(GOOD, GOOD.replace("good-1", "good-2").replace("Good one", "Second")),
+                       calendar=SUPPORT_CAL)
+    drafts[1].calendar = FolderRef("sales@example.com", well_known="calendar")  # alice is a Reviewer there
+    with pytest.raises(AccessDenied, match="read-only access to Sales Team › Calendar"):
+        calendar.import_drafts(alice, drafts)
+    assert calendar.events(alice, cal, start, end) == [], "the first event was deleted again"
+    created = calendar.import_drafts(alice, parse_ics(_ics(GOOD), calendar=SUPPORT_CAL))
+    assert [(e.subject, e.busy) for e in calendar.events(alice, cal, start, end)] == [("Good one", BusyStatus.BUSY)]
+    assert len(created) == 1
