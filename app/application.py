@@ -43,8 +43,8 @@ def tune_garbage_collector() -> None:
     which froze the GUI thread for as long (the longest stalls of the client bench). They live as long as the
     process, so they are moved to the permanent generation (``gc.freeze()``); reference counting still frees
     them. Cyclic garbage already there at that point stays uncollected (a one-off, bounded cost) rather than
-    paying a ~50 ms full ``gc.collect()`` on the GUI thread first. Full passes then walk only what came later (mostly message
-    list rows, three objects each), and the higher gen2 threshold makes them rarer still.
+    paying a ~50 ms full ``gc.collect()`` on the GUI thread first. Full passes then walk only what came later
+    (mostly message-list rows, three objects each), and the higher gen2 threshold makes them rarer still.
     """
     global _heap_frozen
     if _heap_frozen:
