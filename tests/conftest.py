@@ -17,6 +17,9 @@ import pytest
 
 from tests.support.memory_keyring import MemoryKeyring
 
+# Emulator fixtures (emulator, fresh_emulator, seeded_store_dir) for every test package.
+pytest_plugins = ["tests.support.emulator_fixtures"]
+
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 _xdg_root = tempfile.mkdtemp(prefix="mailroom-tests-xdg-")
 atexit.register(shutil.rmtree, _xdg_root, ignore_errors=True)

@@ -1,27 +1,29 @@
-"""Fixtures for the app's tests: the EWS emulator over real HTTP, started once per session."""
+"""Fixtures for the app's tests. The emulator fixtures (``emulator``, ``fresh_emulator``) come from
+``tests/support/emulator_fixtures.py``; this adds the real window signed in to one of them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.app_driver import Driver, start_app, stop_app
 
 
-def _schema_dir() -> Path | None:
-    candidate = REPO.parent / "shared" / "ews-schema"
-    return candidate if (candidate / "messages.xsd").is_file() else None
+@pytest.fixture
+def drive(qtbot, tmp_path) -> Iterator[Callable[..., Driver]]:
+    """``drive(emu, "alice", wait=True, **options)`` -> a signed-in main window, stopped at the end of the test."""
+    apps: list[Any] = []
 
+    def make(emu: Any, user: str = "alice", *, wait: bool = True, **options: Any) -> Driver:
+        app = start_app(qtbot, emu, tmp_path / f"app{len(apps)}", user, **options)
+        apps.append(app)
+        driver = Driver(qtbot, app, emu)
+        if wait:
+            driver.wait_signed_in()
+        return driver
 
-@pytest.fixture(scope="session")
-def emulator() -> Iterator[Any]:
-    """The local Exchange emulator with a fresh demo tenant on a free loopback port (use it read-only)."""
-    from ews_emulator import Emulator
-
-    with Emulator(
-        host="127.0.0.1", port=0, data_dir=None, scale=0, latency_ms=0, schema_dir=_schema_dir()
-    ) as emu:
-        yield emu
+    yield make
+    for app in apps:
+        stop_app(app)

@@ -1,13 +1,11 @@
 """The real Mailroom window against the emulator over HTTP, as a user drives it.
 
-Tests that change data run on a private copy of the seeded demo tenant (``fresh``); the others share one
+Tests that change data run on a private copy of the seeded demo tenant (``fresh_emulator``); the others share one
 emulator (``shared``) and only read. Nothing sleeps: every wait is on what the window shows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,8 +16,8 @@ from PySide6.QtTest import QTest
 from app.domain.messages import ListQuery
 from app.settings import MARK_READ_DELAY_MS
 from app.views.message_list_view import DraggedMessages
-from tests.support.app_driver import WAIT_MS, WEBENGINE_LOG_IGNORE, Driver, start_app, stop_app
-from tests.support.emulator import account, copy_store, schema_dir
+from tests.support.app_driver import WAIT_MS, WEBENGINE_LOG_IGNORE
+from tests.support.emulator import account
 
 OWN = "alice@example.com"
 SUPPORT = "support@example.com"
@@ -29,64 +27,6 @@ HR = "hr@example.com"
 pytestmark = pytest.mark.qt_log_ignore(*WEBENGINE_LOG_IGNORE, extend=True)
 
 
-# -- fixtures ---------------------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def seeded(tmp_path_factory) -> Path:
-    """The demo tenant seeded once for this module; each emulator serves a copy."""
-    from ews_emulator.exchange import create_backend
-
-    path = tmp_path_factory.mktemp("e2e-seeded")
-    create_backend(data_dir=path).store.close()
-    return path
-
-
-def _emulator(seeded: Path, target: Path) -> Any:
-    from ews_emulator import Emulator
-
-    return Emulator(data_dir=copy_store(seeded, target), schema_dir=schema_dir()).start()
-
-
-def _check_and_stop(emu: Any) -> None:
-    violations = list(emu.backend.response_violations)
-    emu.backend.response_violations.clear()
-    emu.stop()
-    assert not violations, "schema-invalid responses:\n" + "\n".join(violations[:20])
-
-
-@pytest.fixture(scope="module")
-def shared(seeded, tmp_path_factory) -> Iterator[Any]:
-    """One emulator for the tests that only read."""
-    emu = _emulator(seeded, tmp_path_factory.mktemp("e2e-shared"))
-    yield emu
-    _check_and_stop(emu)
-
-
-@pytest.fixture
-def fresh(seeded, tmp_path) -> Iterator[Any]:
-    """A private emulator for a test that changes data."""
-    emu = _emulator(seeded, tmp_path / "store")
-    yield emu
-    _check_and_stop(emu)
-
-
-@pytest.fixture
-def drive(qtbot, tmp_path) -> Iterator[Callable[..., Driver]]:
-    """drive(emu, "alice", **options) -> a signed-in window (stopped at the end of the test)."""
-    apps: list[Any] = []
-
-    def make(emu: Any, user: str = "alice", *, wait: bool = True, **options: Any) -> Driver:
-        app = start_app(qtbot, emu, tmp_path / f"app{len(apps)}", user, **options)
-        apps.append(app)
-        driver = Driver(qtbot, app, emu)
-        if wait:
-            driver.wait_signed_in()
-        return driver
-
-    yield make
-    for app in apps:
-        stop_app(app)
-
-
 def subjects_in(emu: Any, user: str, mailbox: str, folder: str) -> list[Any]:
     """Messages of a well-known folder as ``user`` sees them through exchangelib (the check is independent)."""
     acc = account(emu, user, mailbox)
@@ -94,8 +34,8 @@ def subjects_in(emu: Any, user: str, mailbox: str, folder: str) -> list[Any]:
 
 
 # -- sign-in and mailboxes --------------------------------------------------------------------------------------
-def test_alice_sees_her_mailbox_then_the_automapped_support_mailbox(qtbot, shared, drive) -> None:
-    d = drive(shared, "alice")
+def test_alice_sees_her_mailbox_then_the_automapped_support_mailbox(qtbot, emulator, drive) -> None:
+    d = drive(emulator, "alice")
     d.wait_mailboxes(OWN, SUPPORT)
     assert d.window.windowTitle().endswith("Mailroom")
     d.wait_list_loaded()
@@ -108,8 +48,8 @@ def test_alice_sees_her_mailbox_then_the_automapped_support_mailbox(qtbot, share
     assert mailbox_rows == ["Alice Archer", "Customer Support"]
 
 
-def test_billing_is_added_by_hand_and_remembered(qtbot, shared, drive) -> None:
-    d = drive(shared, "alice")
+def test_billing_is_added_by_hand_and_remembered(qtbot, emulator, drive) -> None:
+    d = drive(emulator, "alice")
     d.wait_mailboxes(OWN, SUPPORT)
     dialog = d.window.commands.open_shared_mailbox()
     dialog.address_edit.setText(BILLING)
@@ -123,8 +63,8 @@ def test_billing_is_added_by_hand_and_remembered(qtbot, shared, drive) -> None:
     assert d.window.place() == "Billing › Inbox" or d.window.place().endswith("› Inbox")
 
 
-def test_sales_added_by_hand_is_read_only_with_reasons(qtbot, shared, drive) -> None:
-    d = drive(shared, "alice")
+def test_sales_added_by_hand_is_read_only_with_reasons(qtbot, emulator, drive) -> None:
+    d = drive(emulator, "alice")
     d.wait_mailboxes(OWN, SUPPORT)
     d.app.mailboxes.open_mailbox(SALES)
     d.wait_mailboxes(OWN, SUPPORT, SALES)
@@ -142,8 +82,8 @@ def test_sales_added_by_hand_is_read_only_with_reasons(qtbot, shared, drive) -> 
     assert not toolbar_delete.isEnabled() and toolbar_delete.toolTip() == read_only
 
 
-def test_keyboard_moves_through_the_list_and_the_pane_follows(qtbot, shared, drive) -> None:
-    d = drive(shared, "alice")
+def test_keyboard_moves_through_the_list_and_the_pane_follows(qtbot, emulator, drive) -> None:
+    d = drive(emulator, "alice")
     d.wait_mailboxes(OWN, SUPPORT)
     d.open_folder(SUPPORT)
     d.select(0)
@@ -160,8 +100,8 @@ def test_keyboard_moves_through_the_list_and_the_pane_follows(qtbot, shared, dri
     d.wait_shown(second.item_id)
 
 
-def test_html_mail_is_shown_with_remote_content_blocked(qtbot, shared, drive) -> None:
-    d = drive(shared, "alice")
+def test_html_mail_is_shown_with_remote_content_blocked(qtbot, emulator, drive) -> None:
+    d = drive(emulator, "alice")
     d.wait_mailboxes(OWN, SUPPORT)
     d.open_folder(SUPPORT)
     pane = d.window.reading_pane
@@ -179,8 +119,8 @@ def test_html_mail_is_shown_with_remote_content_blocked(qtbot, shared, drive) ->
     assert "blocked" in pane.remote_banner_label.text()
 
 
-def test_search_in_folder_runs_on_the_server(qtbot, shared, drive) -> None:
-    d = drive(shared, "alice")
+def test_search_in_folder_runs_on_the_server(qtbot, emulator, drive) -> None:
+    d = drive(emulator, "alice")
     d.wait_mailboxes(OWN, SUPPORT)
     d.open_folder(SUPPORT)
     total = d.app.list_model.total
@@ -197,8 +137,8 @@ def test_search_in_folder_runs_on_the_server(qtbot, shared, drive) -> None:
                     timeout=WAIT_MS)
 
 
-def test_help_lists_the_shortcuts(qtbot, shared, drive) -> None:
-    d = drive(shared, "alice")
+def test_help_lists_the_shortcuts(qtbot, emulator, drive) -> None:
+    d = drive(emulator, "alice")
     dialog = d.window.show_shortcuts()
     rows = dict(dialog.rows())
     assert rows["Delete"] == "Del"
@@ -211,8 +151,8 @@ def test_help_lists_the_shortcuts(qtbot, shared, drive) -> None:
     dialog.close()
 
 
-def test_main_controls_have_accessible_names(qtbot, shared, drive) -> None:
-    d = drive(shared, "alice")
+def test_main_controls_have_accessible_names(qtbot, emulator, drive) -> None:
+    d = drive(emulator, "alice")
     w = d.window
     names = {w.sidebar.accessibleName(), w.list_view.accessibleName(), w.reading_pane.accessibleName(),
              w.search_edit.accessibleName(), w.job_progress.bar.accessibleName()}
@@ -220,8 +160,8 @@ def test_main_controls_have_accessible_names(qtbot, shared, drive) -> None:
 
 
 # -- reading and marking ----------------------------------------------------------------------------------------
-def test_opening_an_unread_message_marks_it_read_after_the_delay(qtbot, fresh, drive) -> None:
-    d = drive(fresh, "alice")
+def test_opening_an_unread_message_marks_it_read_after_the_delay(qtbot, fresh_emulator, drive) -> None:
+    d = drive(fresh_emulator, "alice")
     d.app.settings.set(MARK_READ_DELAY_MS, 50)
     d.wait_mailboxes(OWN, SUPPORT)
     ref = d.open_folder(SUPPORT)
@@ -232,13 +172,13 @@ def test_opening_an_unread_message_marks_it_read_after_the_delay(qtbot, fresh, d
                     timeout=WAIT_MS)
     assert d.node(ref).unread == unread_before - 1
     d.wait_jobs_done()
-    acc = account(fresh, "alice", SUPPORT)
+    acc = account(fresh_emulator, "alice", SUPPORT)
     assert acc.inbox.get(id=summary.item_id).is_read
 
 
 # -- deleting ---------------------------------------------------------------------------------------------------
-def test_delete_goes_to_the_shared_mailbox_deleted_items(qtbot, fresh, drive) -> None:
-    d = drive(fresh, "alice")
+def test_delete_goes_to_the_shared_mailbox_deleted_items(qtbot, fresh_emulator, drive) -> None:
+    d = drive(fresh_emulator, "alice")
     d.wait_mailboxes(OWN, SUPPORT)
     d.open_folder(SUPPORT)
     summary = d.select(2)
@@ -247,16 +187,16 @@ def test_delete_goes_to_the_shared_mailbox_deleted_items(qtbot, fresh, drive) ->
     qtbot.waitUntil(lambda: d.app.list_model.row_of(summary.item_id) < 0, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: d.app.runner.pending_count(SUPPORT) == 0, timeout=WAIT_MS)
     assert d.window.message_bar.text() == ""
-    in_support = [m.subject for m in subjects_in(fresh, "alice", SUPPORT, "trash")]
-    in_own = [m.subject for m in subjects_in(fresh, "alice", OWN, "trash")]
+    in_support = [m.subject for m in subjects_in(fresh_emulator, "alice", SUPPORT, "trash")]
+    in_own = [m.subject for m in subjects_in(fresh_emulator, "alice", OWN, "trash")]
     assert summary.subject in in_support
     assert summary.subject not in in_own
     # The next message is selected, so the user can go on with the keyboard.
     assert len(d.window.list_view.selected_ids()) == 1
 
 
-def test_delete_on_hr_is_disabled_and_a_forced_delete_is_refused_and_rolled_back(qtbot, fresh, drive) -> None:
-    d = drive(fresh, "alice")
+def test_delete_on_hr_is_disabled_and_a_forced_delete_is_refused_and_rolled_back(qtbot, fresh_emulator, drive) -> None:
+    d = drive(fresh_emulator, "alice")
     d.wait_mailboxes(OWN, SUPPORT)
     d.app.mailboxes.open_mailbox(HR)
     d.wait_mailboxes(OWN, SUPPORT, HR)
@@ -279,8 +219,8 @@ def test_delete_on_hr_is_disabled_and_a_forced_delete_is_refused_and_rolled_back
 
 
 # -- moving -----------------------------------------------------------------------------------------------------
-def test_bulk_move_shows_progress_and_lands_in_the_target(qtbot, fresh, drive) -> None:
-    d = drive(fresh, "alice")
+def test_bulk_move_shows_progress_and_lands_in_the_target(qtbot, fresh_emulator, drive) -> None:
+    d = drive(fresh_emulator, "alice")
     d.wait_mailboxes(OWN, SUPPORT)
     source = d.open_folder(SUPPORT)
     target = d.folder_ref(SUPPORT, name="Done")
@@ -300,11 +240,11 @@ def test_bulk_move_shows_progress_and_lands_in_the_target(qtbot, fresh, drive) -
     qtbot.waitUntil(lambda: not d.window.job_progress.isVisible(), timeout=WAIT_MS)
     assert all(d.app.list_model.row_of(i) < 0 for i in ids)
     assert d.node(target).total == before + 30
-    assert len([m for m in subjects_in(fresh, "alice", SUPPORT, "inbox")]) == 220 - 30
+    assert len([m for m in subjects_in(fresh_emulator, "alice", SUPPORT, "inbox")]) == 220 - 30
 
 
-def test_drag_and_drop_moves_across_mailboxes_and_ctrl_copies(qtbot, fresh, drive) -> None:
-    d = drive(fresh, "alice")
+def test_drag_and_drop_moves_across_mailboxes_and_ctrl_copies(qtbot, fresh_emulator, drive) -> None:
+    d = drive(fresh_emulator, "alice")
     d.wait_mailboxes(OWN, SUPPORT)
     source = d.open_folder(SUPPORT)
     own_inbox = d.folder_ref(OWN)
@@ -324,25 +264,25 @@ def test_drag_and_drop_moves_across_mailboxes_and_ctrl_copies(qtbot, fresh, driv
     qtbot.waitUntil(lambda: d.node(own_inbox).total == before + 1, timeout=WAIT_MS)
     assert d.app.list_model.row_of(summary.item_id) < 0
     qtbot.waitUntil(lambda: d.app.runner.pending_count(SUPPORT) == 0, timeout=WAIT_MS)
-    assert summary.subject in [m.subject for m in subjects_in(fresh, "alice", OWN, "inbox")]
+    assert summary.subject in [m.subject for m in subjects_in(fresh_emulator, "alice", OWN, "inbox")]
 
     second = d.select(0)
     assert sidebar.drop_messages(pos, DraggedMessages(source, (second.item_id,)), copy=True)
     qtbot.waitUntil(lambda: d.app.runner.pending_count(SUPPORT) == 0, timeout=WAIT_MS)
     assert d.app.list_model.row_of(second.item_id) >= 0  # a copy leaves the original
-    assert second.subject in [m.subject for m in subjects_in(fresh, "alice", OWN, "inbox")]
+    assert second.subject in [m.subject for m in subjects_in(fresh_emulator, "alice", OWN, "inbox")]
 
 
 # -- new mail ---------------------------------------------------------------------------------------------------
-def test_new_mail_appears_by_itself(qtbot, fresh, drive) -> None:
-    d = drive(fresh, "alice", poll_interval_ms=300)
+def test_new_mail_appears_by_itself(qtbot, fresh_emulator, drive) -> None:
+    d = drive(fresh_emulator, "alice", poll_interval_ms=300)
     d.wait_mailboxes(OWN, SUPPORT)
     ref = d.open_folder(OWN)
     qtbot.waitUntil(lambda: d.app.mail.watched_folder == ref and not d.app.mail.is_syncing(), timeout=WAIT_MS)
     rows, unread = d.app.list_model.rowCount(), d.node(ref).unread
     from exchangelib import Mailbox, Message
 
-    bob = account(fresh, "bob")
+    bob = account(fresh_emulator, "bob")
     Message(account=bob, subject="Lunch on Friday?", body="Shall we?",
             to_recipients=[Mailbox(email_address=OWN)]).send()
     qtbot.waitUntil(lambda: any(m.subject == "Lunch on Friday?" for m in d.app.list_model.summaries()),
@@ -353,8 +293,8 @@ def test_new_mail_appears_by_itself(qtbot, fresh, drive) -> None:
 
 
 # -- the other message actions ----------------------------------------------------------------------------------
-def test_shortcuts_mark_unread_read_flag_and_categorise(qtbot, fresh, drive) -> None:
-    d = drive(fresh, "alice")
+def test_shortcuts_mark_unread_read_flag_and_categorise(qtbot, fresh_emulator, drive) -> None:
+    d = drive(fresh_emulator, "alice")
     d.wait_mailboxes(OWN, SUPPORT)
     ref = d.open_folder(SUPPORT)
     row = d.row_where(lambda m: m.is_read and not m.flagged and not m.categories)
@@ -385,12 +325,12 @@ def test_shortcuts_mark_unread_read_flag_and_categorise(qtbot, fresh, drive) -> 
     assert current().categories == (master[0].name,)
     qtbot.waitUntil(lambda: d.app.runner.pending_count(SUPPORT) == 0, timeout=WAIT_MS)
     assert d.window.message_bar.text() == ""
-    stored = account(fresh, "alice", SUPPORT).inbox.get(id=summary.item_id)
+    stored = account(fresh_emulator, "alice", SUPPORT).inbox.get(id=summary.item_id)
     assert stored.is_read and stored.categories == [master[0].name]
 
 
-def test_move_to_dialog_and_permanent_delete_asks_first(qtbot, fresh, drive, monkeypatch) -> None:
-    d = drive(fresh, "alice")
+def test_move_to_dialog_and_permanent_delete_asks_first(qtbot, fresh_emulator, drive, monkeypatch) -> None:
+    d = drive(fresh_emulator, "alice")
     d.wait_mailboxes(OWN, SUPPORT)
     source = d.open_folder(SUPPORT)
     first = d.select(0)
@@ -413,30 +353,30 @@ def test_move_to_dialog_and_permanent_delete_asks_first(qtbot, fresh, drive, mon
     d.window.actions.delete_permanently.trigger()
     qtbot.waitUntil(lambda: d.app.runner.pending_count(SUPPORT) == 0, timeout=WAIT_MS)
     assert d.app.list_model.row_of(doomed.item_id) < 0
-    assert doomed.subject not in [m.subject for m in subjects_in(fresh, "alice", SUPPORT, "trash")]
+    assert doomed.subject not in [m.subject for m in subjects_in(fresh_emulator, "alice", SUPPORT, "trash")]
 
 
-def test_a_busy_server_is_waited_out_with_a_status_message(qtbot, fresh, drive) -> None:
-    d = drive(fresh, "alice")
+def test_a_busy_server_is_waited_out_with_a_status_message(qtbot, fresh_emulator, drive) -> None:
+    d = drive(fresh_emulator, "alice")
     d.wait_mailboxes(OWN, SUPPORT)
     d.open_folder(SUPPORT)
     summary = d.select(d.row_where(lambda m: not m.flagged))
     messages: list[str] = []
     d.window.statusBar().messageChanged.connect(messages.append)
-    fresh._injector.rate = 1.0  # every request now gets ErrorServerBusy with a 250 ms back-off
+    fresh_emulator._injector.rate = 1.0  # every request now gets ErrorServerBusy with a 250 ms back-off
     job = d.window.commands.toggle_flag()
     qtbot.waitUntil(lambda: any("busy" in m for m in messages), timeout=WAIT_MS)
-    fresh._injector.rate = 0.0
+    fresh_emulator._injector.rate = 0.0
     with qtbot.waitSignal(job.finished, timeout=WAIT_MS):
         pass
     assert d.window.message_bar.text() == ""
-    assert fresh.faults.busy >= 1
-    stored = account(fresh, "alice", SUPPORT).inbox.get(id=summary.item_id)
+    assert fresh_emulator.faults.busy >= 1
+    stored = account(fresh_emulator, "alice", SUPPORT).inbox.get(id=summary.item_id)
     assert stored.flag_status == 2  # PR_FLAG_STATUS, registered by app.ews.client
 
 
-def test_my_access_remove_mailbox_and_save_attachment(qtbot, shared, drive, tmp_path) -> None:
-    d = drive(shared, "alice")
+def test_my_access_remove_mailbox_and_save_attachment(qtbot, emulator, drive, tmp_path) -> None:
+    d = drive(emulator, "alice")
     d.wait_mailboxes(OWN, SUPPORT)
     d.app.mailboxes.open_mailbox(SALES)
     d.wait_mailboxes(OWN, SUPPORT, SALES)

@@ -1,7 +1,7 @@
 """Folder management and folder permissions in the real window against the emulator, as a user drives them.
 
 alice has Full Access to support@, Reviewer on sales@'s Inbox, and write-no-delete (no subfolders) on hr@'s Inbox.
-Tests that change data run on a private copy of the demo tenant (``fresh``); the others share one emulator. Results
+Tests that change data run on a private copy of the demo tenant (``fresh_emulator``); the others share one emulator. Results
 are checked independently (a separate exchangelib account, or dave's own connection). Nothing sleeps.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +23,8 @@ from app.domain.folders import FolderRef
 from app.domain.mailbox import AuthMethod, ServerVersion
 from app.domain.messages import ListQuery, Person
 from app.views.sidebar_view import DraggedFolder
-from tests.support.app_driver import WAIT_MS, WEBENGINE_LOG_IGNORE, Driver, start_app, stop_app
-from tests.support.emulator import BUILD, account, copy_store, schema_dir
+from tests.support.app_driver import WAIT_MS, WEBENGINE_LOG_IGNORE, Driver
+from tests.support.emulator import BUILD, account
 
 REPO = Path(__file__).resolve().parents[2]
 OWN = "alice@example.com"
@@ -32,59 +32,6 @@ SUPPORT = "support@example.com"
 SALES = "sales@example.com"
 HR = "hr@example.com"
 pytestmark = pytest.mark.qt_log_ignore(*WEBENGINE_LOG_IGNORE, extend=True)
-
-
-# -- fixtures ---------------------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def seeded(tmp_path_factory) -> Path:
-    from ews_emulator.exchange import create_backend
-
-    path = tmp_path_factory.mktemp("folders-seeded")
-    create_backend(data_dir=path).store.close()
-    return path
-
-
-def _emulator(seeded: Path, target: Path) -> Any:
-    from ews_emulator import Emulator
-
-    return Emulator(data_dir=copy_store(seeded, target), schema_dir=schema_dir()).start()
-
-
-def _check_and_stop(emu: Any) -> None:
-    violations = list(emu.backend.response_violations)
-    emu.backend.response_violations.clear()
-    emu.stop()
-    assert not violations, "schema-invalid responses:\n" + "\n".join(violations[:20])
-
-
-@pytest.fixture(scope="module")
-def shared(seeded, tmp_path_factory) -> Iterator[Any]:
-    emu = _emulator(seeded, tmp_path_factory.mktemp("folders-shared"))
-    yield emu
-    _check_and_stop(emu)
-
-
-@pytest.fixture
-def fresh(seeded, tmp_path) -> Iterator[Any]:
-    emu = _emulator(seeded, tmp_path / "store")
-    yield emu
-    _check_and_stop(emu)
-
-
-@pytest.fixture
-def drive(qtbot, tmp_path) -> Iterator[Callable[..., Driver]]:
-    apps: list[Any] = []
-
-    def make(emu: Any, user: str = "alice", **options: Any) -> Driver:
-        app = start_app(qtbot, emu, tmp_path / f"app{len(apps)}", user, **options)
-        apps.append(app)
-        driver = Driver(qtbot, app, emu)
-        driver.wait_signed_in()
-        return driver
-
-    yield make
-    for app in apps:
-        stop_app(app)
 
 
 def node_named(d: Driver, mailbox: str, name: str) -> Any:
@@ -108,8 +55,8 @@ def trash_children(emu: Any, mailbox: str) -> list[str]:
 
 
 # -- full access: create, rename, move, delete --------------------------------------------------------------------
-def test_alice_creates_renames_moves_and_deletes_folders_in_support(qtbot, fresh, drive) -> None:
-    d = drive(fresh)
+def test_alice_creates_renames_moves_and_deletes_folders_in_support(qtbot, fresh_emulator, drive) -> None:
+    d = drive(fresh_emulator)
     d.wait_mailboxes(OWN, SUPPORT)
     d.open_folder(SUPPORT, "inbox")
     assert d.action_state("new_folder") == (True, "New folder (Ctrl+Shift+E)")
@@ -157,8 +104,8 @@ def test_alice_creates_renames_moves_and_deletes_folders_in_support(qtbot, fresh
     dialog.confirm_button.click()
     trash = d.folder_ref(SUPPORT, "deleteditems")
     wait_node(d, SUPPORT, "Bugs", lambda n: n.parent_id == trash.folder_id)
-    assert trash_children(fresh, SUPPORT) == ["Bugs"]  # support@'s Deleted Items, not alice's own
-    assert "Bugs" not in trash_children(fresh, OWN)
+    assert trash_children(fresh_emulator, SUPPORT) == ["Bugs"]  # support@'s Deleted Items, not alice's own
+    assert "Bugs" not in trash_children(fresh_emulator, OWN)
 
     assert sidebar.select_folder(node_named(d, SUPPORT, "Bugs").ref)
     d.wait_list_loaded(node_named(d, SUPPORT, "Bugs").ref)
@@ -168,11 +115,11 @@ def test_alice_creates_renames_moves_and_deletes_folders_in_support(qtbot, fresh
     qtbot.waitUntil(lambda: node_named(d, SUPPORT, "Bugs") is None, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: d.window.folder is not None and d.window.folder.key == trash.key, timeout=WAIT_MS)
     assert current_name(d) == "Deleted Items"  # the open folder went: its mailbox's Deleted Items opens
-    assert trash_children(fresh, SUPPORT) == []
+    assert trash_children(fresh_emulator, SUPPORT) == []
 
 
-def test_emptying_deleted_items_asks_first(qtbot, fresh, drive) -> None:
-    d = drive(fresh)
+def test_emptying_deleted_items_asks_first(qtbot, fresh_emulator, drive) -> None:
+    d = drive(fresh_emulator)
     d.wait_mailboxes(OWN, SUPPORT)
     inbox = d.open_folder(SUPPORT, "inbox")
     assert d.window.actions.empty_folder.toolTip() == "Only Deleted Items and Junk Email can be emptied."
@@ -184,13 +131,13 @@ def test_emptying_deleted_items_asks_first(qtbot, fresh, drive) -> None:
     assert dialog.details.text().startswith(f"{trash.total} items in Customer Support › Deleted Items")
     dialog.confirm_button.click()
     qtbot.waitUntil(lambda: d.node(trash.ref).total == 0, timeout=WAIT_MS)
-    assert account(fresh, "alice", SUPPORT).trash.total_count == 0
+    assert account(fresh_emulator, "alice", SUPPORT).trash.total_count == 0
     assert d.node(inbox).total > 0
 
 
 # -- rights: read-only, write-no-delete, standard folders ------------------------------------------------------------
-def test_sales_is_read_only_new_folder_disabled_and_a_forced_create_refused(qtbot, shared, drive) -> None:
-    d = drive(shared, mailbox=SALES)
+def test_sales_is_read_only_new_folder_disabled_and_a_forced_create_refused(qtbot, emulator, drive) -> None:
+    d = drive(emulator, mailbox=SALES)
     d.wait_mailboxes(OWN, SUPPORT, SALES)
     ref = d.open_folder(SALES, "inbox")
     assert d.action_state("new_folder") == (False, "You cannot create folders in Sales Team › Inbox.")
@@ -217,8 +164,8 @@ def test_sales_is_read_only_new_folder_disabled_and_a_forced_create_refused(qtbo
     dialog.reject()
 
 
-def test_hr_write_no_delete_cannot_make_subfolders(qtbot, shared, drive) -> None:
-    d = drive(shared, mailbox=HR)
+def test_hr_write_no_delete_cannot_make_subfolders(qtbot, emulator, drive) -> None:
+    d = drive(emulator, mailbox=HR)
     d.wait_mailboxes(OWN, SUPPORT, HR)
     d.open_folder(HR, "inbox")
     enabled, reason = d.action_state("new_folder")
@@ -230,8 +177,8 @@ def test_hr_write_no_delete_cannot_make_subfolders(qtbot, shared, drive) -> None
     assert failed.args == ["You may not create folders in hr@example.com › Inbox."]
 
 
-def test_standard_folders_cannot_be_deleted_or_renamed(qtbot, shared, drive) -> None:
-    d = drive(shared)
+def test_standard_folders_cannot_be_deleted_or_renamed(qtbot, emulator, drive) -> None:
+    d = drive(emulator)
     d.wait_mailboxes(OWN, SUPPORT)
     d.open_folder(SUPPORT, "inbox")
     enabled, reason = d.action_state("delete_folder")
@@ -248,11 +195,11 @@ def test_standard_folders_cannot_be_deleted_or_renamed(qtbot, shared, drive) -> 
 
 
 # -- permissions written in the app, enforced by the server ---------------------------------------------------------
-def test_alice_gives_dave_reviewer_on_bugs_and_the_server_enforces_it(qtbot, fresh, drive) -> None:
+def test_alice_gives_dave_reviewer_on_bugs_and_the_server_enforces_it(qtbot, fresh_emulator, drive) -> None:
     from app.ews.client import EwsClient
     from app.ews.messages import find_page
 
-    d = drive(fresh)
+    d = drive(fresh_emulator)
     d.wait_mailboxes(OWN, SUPPORT)
     bugs = d.open_folder(SUPPORT, name="Bugs")
     dialog = d.window.folder_commands.properties(permissions=True)
@@ -280,7 +227,7 @@ def test_alice_gives_dave_reviewer_on_bugs_and_the_server_enforces_it(qtbot, fre
     qtbot.waitUntil(lambda: d.window.folder_commands.dialog is None, timeout=WAIT_MS)  # closed once saved
     assert d.window.statusBar().currentMessage() == "Saved who has access to Customer Support › Bugs."
 
-    dave = EwsClient(fresh.ews_url, "dave@example.com", "dave-pass", AuthMethod.NTLM, ServerVersion(*BUILD))
+    dave = EwsClient(fresh_emulator.ews_url, "dave@example.com", "dave-pass", AuthMethod.NTLM, ServerVersion(*BUILD))
     try:
         assert find_page(dave, bugs, ListQuery(), 0, 5).items  # dave reads Bugs …
         with pytest.raises(AccessDenied):
@@ -289,8 +236,8 @@ def test_alice_gives_dave_reviewer_on_bugs_and_the_server_enforces_it(qtbot, fre
         dave.close()
 
 
-def test_removing_a_person_and_default_in_the_editor(qtbot, shared, drive) -> None:
-    d = drive(shared)
+def test_removing_a_person_and_default_in_the_editor(qtbot, emulator, drive) -> None:
+    d = drive(emulator)
     d.wait_mailboxes(OWN, SUPPORT)
     d.open_folder(SUPPORT, "inbox")
     dialog = d.window.folder_commands.properties(permissions=True)

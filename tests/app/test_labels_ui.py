@@ -8,8 +8,6 @@ exchangelib (tests.support.emulator.account). Nothing sleeps: every wait is on w
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,8 +24,9 @@ from app.models.roles import Roles
 from app.services.labels import COUNT_QUEUE, count_scope
 from app.tasks import TaskState
 from tests.app.ews.conftest import signed_in
-from tests.support.app_driver import WAIT_MS, WEBENGINE_LOG_IGNORE, Driver, start_app, stop_app
-from tests.support.emulator import account, copy_store, schema_dir
+from tests.support.app_driver import WAIT_MS, WEBENGINE_LOG_IGNORE, Driver
+from tests.support.emulator import account, schema_dir
+from tests.support.emulator_fixtures import check_and_stop
 
 OWN = "alice@example.com"
 SUPPORT = "support@example.com"
@@ -35,57 +34,6 @@ SALES = "sales@example.com"
 FOREIGN_ATTR = b'crm:sync="42" xmlns:crm="urn:example:crm"'
 FOREIGN_ELEMENT = b'<crm:mapping xmlns:crm="urn:example:crm" id="7">keep me</crm:mapping>'
 pytestmark = pytest.mark.qt_log_ignore(*WEBENGINE_LOG_IGNORE, extend=True)
-
-
-# -- fixtures ---------------------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def seeded(tmp_path_factory) -> Path:
-    from ews_emulator.exchange import create_backend
-
-    path = tmp_path_factory.mktemp("labels-ui-seeded")
-    create_backend(data_dir=path).store.close()
-    return path
-
-
-def _check_and_stop(emu: Any) -> None:
-    violations = list(emu.backend.response_violations)
-    emu.stop()
-    assert not violations, "schema-invalid responses:\n" + "\n".join(violations[:20])
-
-
-@pytest.fixture
-def fresh(seeded: Path, tmp_path: Path) -> Iterator[Any]:
-    from ews_emulator import Emulator
-
-    emu = Emulator(data_dir=copy_store(seeded, tmp_path / "store"), schema_dir=schema_dir()).start()
-    yield emu
-    _check_and_stop(emu)
-
-
-@pytest.fixture(scope="module")
-def shared(seeded: Path, tmp_path_factory) -> Iterator[Any]:
-    from ews_emulator import Emulator
-
-    emu = Emulator(data_dir=copy_store(seeded, tmp_path_factory.mktemp("labels-ui-shared")),
-                   schema_dir=schema_dir()).start()
-    yield emu
-    _check_and_stop(emu)
-
-
-@pytest.fixture
-def drive(qtbot, tmp_path) -> Iterator[Callable[..., Driver]]:
-    apps: list[Any] = []
-
-    def make(emu: Any, user: str = "alice", **options: Any) -> Driver:
-        app = start_app(qtbot, emu, tmp_path / f"app{len(apps)}", user, **options)
-        apps.append(app)
-        driver = Driver(qtbot, app, emu)
-        driver.wait_signed_in()
-        return driver
-
-    yield make
-    for app in apps:
-        stop_app(app)
 
 
 def _stored_xml(emu: Any, mailbox: str) -> bytes:
@@ -112,14 +60,14 @@ def _names(d: Driver, dialog: Any, names: list[str]) -> None:
 
 
 # -- the label manager ------------------------------------------------------------------------------------------
-def test_label_manager_adds_renames_recolours_and_deletes_keeping_foreign_data(qtbot, fresh, drive) -> None:
-    xml = _stored_xml(fresh, SUPPORT).replace(b"<category ", b"<category " + FOREIGN_ATTR + b" ", 1)
+def test_label_manager_adds_renames_recolours_and_deletes_keeping_foreign_data(qtbot, fresh_emulator, drive) -> None:
+    xml = _stored_xml(fresh_emulator, SUPPORT).replace(b"<category ", b"<category " + FOREIGN_ATTR + b" ", 1)
     xml = xml.replace(b"</categories>", FOREIGN_ELEMENT + b"</categories>")
-    account(fresh, "alice", SUPPORT).calendar.update_user_configuration(name="CategoryList", xml_data=xml)
-    bugs = _carrying(fresh, SUPPORT, "Bug")
-    waiting = _carrying(fresh, SUPPORT, "Waiting on customer")
+    account(fresh_emulator, "alice", SUPPORT).calendar.update_user_configuration(name="CategoryList", xml_data=xml)
+    bugs = _carrying(fresh_emulator, SUPPORT, "Bug")
+    waiting = _carrying(fresh_emulator, SUPPORT, "Waiting on customer")
     assert bugs and waiting
-    d = drive(fresh)
+    d = drive(fresh_emulator)
     d.wait_mailboxes(OWN, SUPPORT)
     d.open_folder(SUPPORT)
     dialog = _manager(d, SUPPORT)
@@ -149,15 +97,15 @@ def test_label_manager_adds_renames_recolours_and_deletes_keeping_foreign_data(q
     _names(d, dialog, ["Urgent", "Billing", "Defect", "Escalated"])
 
     # What the server has now: the edits, nothing else changed.
-    stored = _stored_xml(fresh, SUPPORT)
+    stored = _stored_xml(fresh_emulator, SUPPORT)
     assert LabelList(stored).categories() == [Category("Urgent", -1), Category("Billing", 7), Category("Defect", 1),
                                               Category("Escalated", 4)]
     root = etree.fromstring(stored)
     urgent = next(e for e in root.iter("{CategoryList.xsd}category") if e.get("name") == "Urgent")
     assert urgent.get("{urn:example:crm}sync") == "42" and urgent.get("usageCount")
     assert root.find("{urn:example:crm}mapping").text == "keep me"
-    assert (_carrying(fresh, SUPPORT, "Bug"), _carrying(fresh, SUPPORT, "Defect")) == (0, bugs)
-    assert _carrying(fresh, SUPPORT, "Waiting on customer") == waiting
+    assert (_carrying(fresh_emulator, SUPPORT, "Bug"), _carrying(fresh_emulator, SUPPORT, "Defect")) == (0, bugs)
+    assert _carrying(fresh_emulator, SUPPORT, "Waiting on customer") == waiting
 
     # The window follows: the panel lists the new labels with their counts, the list greys the orphan label.
     panel = d.window.admin.panel
@@ -212,12 +160,12 @@ def test_relabelling_500_messages_shows_progress(qtbot, tmp_path, drive) -> None
         assert not dialog.job_panel.isVisible() and d.window.job_progress.current() is None
         assert (_carrying(emu, SUPPORT, "Bulk"), _carrying(emu, SUPPORT, "Bulk 2026")) == (0, 500)
     finally:
-        _check_and_stop(emu)
+        check_and_stop(emu)
 
 
 # -- the picker, the panel and the filter -----------------------------------------------------------------------
-def test_picker_labels_the_selection_and_the_panel_filters_the_list(qtbot, fresh, drive) -> None:
-    d = drive(fresh)
+def test_picker_labels_the_selection_and_the_panel_filters_the_list(qtbot, fresh_emulator, drive) -> None:
+    d = drive(fresh_emulator)
     d.wait_mailboxes(OWN, SUPPORT)
     ref = d.open_folder(SUPPORT)
     model = d.app.list_model
@@ -235,7 +183,7 @@ def test_picker_labels_the_selection_and_the_panel_filters_the_list(qtbot, fresh
     picker.search.setText("urg")
     assert picker.visible_names() == ["Urgent"] and picker.create_offered()  # "Create label “urg”" as well
     picker.toggle("Urgent")
-    acc = account(fresh, "alice", SUPPORT)
+    acc = account(fresh_emulator, "alice", SUPPORT)
 
     def urgent_on_server() -> set[str]:
         return {m.id for m in acc.inbox.filter(categories__contains=["Urgent"]).only("id")}
@@ -263,11 +211,11 @@ def test_picker_labels_the_selection_and_the_panel_filters_the_list(qtbot, fresh
 
 
 # -- counting in the background -------------------------------------------------------------------------------
-def test_counting_never_holds_the_mailbox_queue_and_a_newer_count_supersedes(qtbot, fresh, drive,
+def test_counting_never_holds_the_mailbox_queue_and_a_newer_count_supersedes(qtbot, fresh_emulator, drive,
                                                                             monkeypatch) -> None:
     from app.ews import labels as ews_labels
 
-    d = drive(fresh)
+    d = drive(fresh_emulator)
     d.wait_mailboxes(OWN, SUPPORT)
     d.open_folder(SUPPORT)
     controller, service, panel = d.window.admin.controller, d.window.admin.labels, d.window.admin.panel
@@ -314,7 +262,7 @@ def test_counting_never_holds_the_mailbox_queue_and_a_newer_count_supersedes(qtb
     counts = service.counts(SUPPORT)
     names = ["Urgent", "Billing", "Bug", "Waiting on customer"]
     assert counts.requests == len(names) * len(folders) == 44  # one FindItem per (label, folder)
-    expected = {name: _carrying(fresh, SUPPORT, name) for name in names}
+    expected = {name: _carrying(fresh_emulator, SUPPORT, name) for name in names}
     assert {e.name: e.count for e in panel.labels(SUPPORT)} == expected
     assert panel.scope(SUPPORT) == "Counts cover all 11 mail folders you can read."
     top = next(panel.tree.topLevelItem(i) for i in range(panel.tree.topLevelItemCount())
@@ -341,8 +289,8 @@ def test_a_big_mailbox_counts_its_inbox_subfolders_and_sent_items() -> None:
 
 
 # -- without the rights -----------------------------------------------------------------------------------------
-def test_labels_on_sales_are_read_only_and_the_server_refusal_is_handled(qtbot, shared, drive) -> None:
-    d = drive(shared, mailbox=SALES)
+def test_labels_on_sales_are_read_only_and_the_server_refusal_is_handled(qtbot, emulator, drive) -> None:
+    d = drive(emulator, mailbox=SALES)
     d.wait_mailboxes(OWN, SUPPORT, SALES)
     folder = d.open_folder(SALES)
     summary = d.select(0)
@@ -373,5 +321,5 @@ def test_labels_on_sales_are_read_only_and_the_server_refusal_is_handled(qtbot, 
     qtbot.waitUntil(lambda: bool(refusals), timeout=WAIT_MS)
     assert refusals == ["You may not change the labels of sales@example.com: that needs Full Access to the "
                         "mailbox."]
-    bobs = account(shared, "bob", SALES).calendar.get_user_configuration(name="CategoryList", properties="XmlData")
+    bobs = account(emulator, "bob", SALES).calendar.get_user_configuration(name="CategoryList", properties="XmlData")
     assert [c.name for c in LabelList(bobs.xml_data).categories()] == ["Hot lead", "Renewal", "Proposal sent"]

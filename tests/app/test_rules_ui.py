@@ -7,8 +7,6 @@ user's own rules as they were. Server state is checked with plain exchangelib (t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,66 +18,14 @@ from app.domain.folders import FolderRef
 from app.domain.rules import OUTLOOK_BLOB_WARNING, Predicates, Rule, RuleActions
 from app.ews import rules as ews_rules
 from tests.app.ews.conftest import signed_in
-from tests.support.app_driver import WAIT_MS, WEBENGINE_LOG_IGNORE, Driver, start_app, stop_app
-from tests.support.emulator import account, copy_store, schema_dir
+from tests.support.app_driver import WAIT_MS, WEBENGINE_LOG_IGNORE, Driver
+from tests.support.emulator import account
 
 OWN = "alice@example.com"
 SUPPORT = "support@example.com"
 SALES = "sales@example.com"
 DEMO = ["Invoices to Billing questions", "Flag URGENT as Urgent"]
 pytestmark = pytest.mark.qt_log_ignore(*WEBENGINE_LOG_IGNORE, extend=True)
-
-
-# -- fixtures ---------------------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def seeded(tmp_path_factory) -> Path:
-    from ews_emulator.exchange import create_backend
-
-    path = tmp_path_factory.mktemp("rules-ui-seeded")
-    create_backend(data_dir=path).store.close()
-    return path
-
-
-def _start(data: Path) -> Any:
-    from ews_emulator import Emulator
-
-    return Emulator(data_dir=data, schema_dir=schema_dir()).start()
-
-
-def _check_and_stop(emu: Any) -> None:
-    violations = list(emu.backend.response_violations)
-    emu.stop()
-    assert not violations, "schema-invalid responses:\n" + "\n".join(violations[:20])
-
-
-@pytest.fixture
-def fresh(seeded: Path, tmp_path: Path) -> Iterator[Any]:
-    emu = _start(copy_store(seeded, tmp_path / "store"))
-    yield emu
-    _check_and_stop(emu)
-
-
-@pytest.fixture(scope="module")
-def shared(seeded: Path, tmp_path_factory) -> Iterator[Any]:
-    emu = _start(copy_store(seeded, tmp_path_factory.mktemp("rules-ui-shared")))
-    yield emu
-    _check_and_stop(emu)
-
-
-@pytest.fixture
-def drive(qtbot, tmp_path) -> Iterator[Callable[..., Driver]]:
-    apps: list[Any] = []
-
-    def make(emu: Any, user: str = "alice", **options: Any) -> Driver:
-        app = start_app(qtbot, emu, tmp_path / f"app{len(apps)}", user, **options)
-        apps.append(app)
-        driver = Driver(qtbot, app, emu)
-        driver.wait_signed_in()
-        return driver
-
-    yield make
-    for app in apps:
-        stop_app(app)
 
 
 def _manager(d: Driver, mailbox: str, *, loaded: bool = True) -> Any:
@@ -135,19 +81,19 @@ def _write_newsletter_rule(d: Driver, dialog: Any) -> tuple[Any, list[int]]:
 
 
 # -- tests ------------------------------------------------------------------------------------------------------
-def test_a_rule_written_in_the_app_moves_the_next_delivered_message(qtbot, fresh, drive) -> None:
-    d = drive(fresh)
+def test_a_rule_written_in_the_app_moves_the_next_delivered_message(qtbot, fresh_emulator, drive) -> None:
+    d = drive(fresh_emulator)
     d.wait_mailboxes(OWN, SUPPORT)
     d.open_folder(SUPPORT)
     dialog = _manager(d, SUPPORT)
     assert dialog.summaries() == ["When subject contains 'invoice' → move to Billing questions",
                                   "When subject contains 'URGENT' → label 'Urgent'"]
-    _send(fresh, "bob", SUPPORT, "Newsletter 1")  # before the rule: stays in the Inbox
+    _send(fresh_emulator, "bob", SUPPORT, "Newsletter 1")  # before the rule: stays in the Inbox
     _editor, results = _write_newsletter_rule(d, dialog)
     qtbot.waitUntil(lambda: results == [1], timeout=WAIT_MS)  # saved: the editor closed as accepted
     _names(d, dialog, [*DEMO, "Newsletters to Done"])
-    _send(fresh, "bob", SUPPORT, "Newsletter 2")
-    support = account(fresh, "alice", SUPPORT)
+    _send(fresh_emulator, "bob", SUPPORT, "Newsletter 2")
+    support = account(fresh_emulator, "alice", SUPPORT)
     done = support.inbox / "Done"
     assert [m.subject for m in done.filter(subject__startswith="Newsletter")] == ["Newsletter 2"]
     assert [m.subject for m in support.inbox.filter(subject__startswith="Newsletter")] == ["Newsletter 1"]
@@ -157,13 +103,13 @@ def test_a_rule_written_in_the_app_moves_the_next_delivered_message(qtbot, fresh
     d.row_where(lambda m: m.subject == "Newsletter 2")
 
 
-def test_editing_support_rules_leaves_alices_own_rules_alone(qtbot, fresh, drive) -> None:
-    client = signed_in(fresh, "alice").client
+def test_editing_support_rules_leaves_alices_own_rules_alone(qtbot, fresh_emulator, drive) -> None:
+    client = signed_in(fresh_emulator, "alice").client
     ews_rules.save_rule(client, OWN, Rule(name="Lunch", conditions=Predicates(subject_contains=("lunch",)),
                                           actions=RuleActions(mark_as_read=True)))
     client.close()
-    own_before = _server_rules(fresh, "alice")
-    d = drive(fresh)
+    own_before = _server_rules(fresh_emulator, "alice")
+    d = drive(fresh_emulator)
     d.wait_mailboxes(OWN, SUPPORT)
     dialog = _manager(d, SUPPORT)
     _write_newsletter_rule(d, dialog)
@@ -189,15 +135,15 @@ def test_editing_support_rules_leaves_alices_own_rules_alone(qtbot, fresh, drive
     editor.actions.stop.setChecked(True)
     assert editor.request_save()
     _names(d, dialog, [DEMO[0], "Newsletters to Done", "URGENT is Urgent"])
-    server = account(fresh, "alice", SUPPORT).rules
+    server = account(fresh_emulator, "alice", SUPPORT).rules
     assert [(r.display_name, r.priority, r.is_enabled) for r in server] == [
         (DEMO[0], 1, True), ("Newsletters to Done", 2, False), ("URGENT is Urgent", 3, True)]
     assert server[2].actions.stop_processing_rules and server[2].actions.assign_categories == ["Urgent"]
-    assert _server_rules(fresh, "alice") == own_before  # alice's own rules: untouched, byte for byte
+    assert _server_rules(fresh_emulator, "alice") == own_before  # alice's own rules: untouched, byte for byte
 
 
-def test_rules_of_sales_are_refused_with_the_reason(qtbot, shared, drive) -> None:
-    d = drive(shared, mailbox=SALES)
+def test_rules_of_sales_are_refused_with_the_reason(qtbot, emulator, drive) -> None:
+    d = drive(emulator, mailbox=SALES)
     d.wait_mailboxes(OWN, SUPPORT, SALES)
     dialog = _manager(d, SALES, loaded=False)
     reason = "Managing the rules of Sales Team needs Full Access to the mailbox."
@@ -215,12 +161,12 @@ def test_rules_of_sales_are_refused_with_the_reason(qtbot, shared, drive) -> Non
     assert action.isEnabled()  # the manager opens (read-only) to say why
 
 
-def test_outlook_rule_blob_warns_before_saving(qtbot, fresh, drive) -> None:
-    store = fresh.backend.store
+def test_outlook_rule_blob_warns_before_saving(qtbot, fresh_emulator, drive) -> None:
+    store = fresh_emulator.backend.store
     with store.db.tx() as con:
         con.execute("INSERT INTO mailbox_settings(mailbox_id, key, value) VALUES (?, 'outlook_rule_blob', ?)",
                     (store.directory.by_smtp(SUPPORT).id, b"1"))
-    d = drive(fresh)
+    d = drive(fresh_emulator)
     d.wait_mailboxes(OWN, SUPPORT)
     dialog = _manager(d, SUPPORT)
     assert dialog.blob_banner.text() == OUTLOOK_BLOB_WARNING
@@ -229,7 +175,7 @@ def test_outlook_rule_blob_warns_before_saving(qtbot, fresh, drive) -> None:
     assert dialog.question.isVisible() and OUTLOOK_BLOB_WARNING in dialog.question.label.text()
     dialog.question.answer("")  # Cancel: nothing is sent, the switch goes back
     assert dialog.list.item(1).checkState() == Qt.CheckState.Checked
-    assert all(r.is_enabled for r in account(fresh, "alice", SUPPORT).rules)
+    assert all(r.is_enabled for r in account(fresh_emulator, "alice", SUPPORT).rules)
     editor, results = _write_newsletter_rule(d, dialog)
     assert "Confirm below" in editor.problems_label.text() and results == []
     dialog.question.answer("consent")
@@ -238,13 +184,13 @@ def test_outlook_rule_blob_warns_before_saving(qtbot, fresh, drive) -> None:
     qtbot.waitUntil(lambda: not dialog.blob_banner.text(), timeout=WAIT_MS)  # Exchange removed the blob
 
 
-def test_run_a_rule_now_on_the_inbox_with_progress(qtbot, fresh, drive) -> None:
+def test_run_a_rule_now_on_the_inbox_with_progress(qtbot, fresh_emulator, drive) -> None:
     from exchangelib import Message
 
-    support = account(fresh, "alice", SUPPORT)
+    support = account(fresh_emulator, "alice", SUPPORT)
     for n in range(25):
         Message(account=support, folder=support.inbox, subject=f"Invoice {n} of May").save()
-    d = drive(fresh)
+    d = drive(fresh_emulator)
     d.wait_mailboxes(OWN, SUPPORT)
     dialog = _manager(d, SUPPORT)
     assert dialog.select(DEMO[0])
@@ -261,8 +207,8 @@ def test_run_a_rule_now_on_the_inbox_with_progress(qtbot, fresh, drive) -> None:
                     timeout=WAIT_MS)
 
 
-def test_the_editor_keeps_a_missing_target_and_says_so(qtbot, shared, drive) -> None:
-    d = drive(shared)
+def test_the_editor_keeps_a_missing_target_and_says_so(qtbot, emulator, drive) -> None:
+    d = drive(emulator)
     d.wait_mailboxes(OWN, SUPPORT)
     dialog = _manager(d, SUPPORT)
     gone = Rule(id="x", name="Old", actions=RuleActions(move_to=FolderRef(SUPPORT, folder_id="AAMkGone")))

@@ -42,14 +42,14 @@ def schema_valid_answers(emulator: Any) -> Iterator[None]:
 
 
 @pytest.fixture(scope="module")
-def alice(emulator: Any) -> Iterator[EwsClient]:
-    result = signed_in(emulator, "alice")
+def alice(shared_emulator: Any) -> Iterator[EwsClient]:
+    result = signed_in(shared_emulator, "alice")
     yield result.client
     result.client.close()
 
 
 @pytest.fixture(scope="module")
-def dave(emulator: Any) -> Iterator[EwsClient]:
-    result = signed_in(emulator, "dave")
+def dave(shared_emulator: Any) -> Iterator[EwsClient]:
+    result = signed_in(shared_emulator, "dave")
     yield result.client
     result.client.close()

@@ -19,13 +19,8 @@ from app.domain.messages import ComposeMode, Draft, ListQuery, LocalAttachment, 
 from app.ews.client import EwsClient
 from app.ews.compose import prepare_response, save_draft, send
 from app.ews.messages import find_page, get_detail
-from tests.emulator import conftest as emulator_fixtures
 from tests.support.emulator import BUILD
 from tests.support.emulator import account as el_account
-
-# Tests that change data get a private emulator (the fixtures of tests/emulator, shared here).
-seeded_store_dir = emulator_fixtures.seeded_store_dir
-fresh_emulator = emulator_fixtures.fresh_emulator
 
 SUPPORT_INBOX = FolderRef("support@example.com", well_known="inbox")
 

@@ -35,12 +35,8 @@ from app.ews.folder_admin import (
 )
 from app.ews.folders import MailboxTree, list_folders
 from tests.app.ews.conftest import round_trips
-from tests.emulator import conftest as emulator_fixtures
 from tests.support.emulator import BUILD
 from tests.support.emulator import account as el_account
-
-seeded_store_dir = emulator_fixtures.seeded_store_dir
-fresh_emulator = emulator_fixtures.fresh_emulator
 
 SUPPORT = "support@example.com"
 

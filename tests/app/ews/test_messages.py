@@ -24,13 +24,8 @@ from app.ews.messages import (
     set_read,
     sync_changes,
 )
-from tests.emulator import conftest as emulator_fixtures
 from tests.support.emulator import BUILD
 from tests.support.emulator import account as el_account
-
-# Tests that change data get a private emulator (the fixtures of tests/emulator, shared here).
-seeded_store_dir = emulator_fixtures.seeded_store_dir
-fresh_emulator = emulator_fixtures.fresh_emulator
 
 SUPPORT_INBOX = FolderRef("support@example.com", well_known="inbox")
 SALES_INBOX = FolderRef("sales@example.com", well_known="inbox")

@@ -38,11 +38,7 @@ from app.ews.permissions import (
     write_permissions,
 )
 from tests.app.ews.conftest import round_trips
-from tests.emulator import conftest as emulator_fixtures
 from tests.support.emulator import BUILD, schema_dir
-
-seeded_store_dir = emulator_fixtures.seeded_store_dir
-fresh_emulator = emulator_fixtures.fresh_emulator
 
 SUPPORT = "support@example.com"
 DAVE = Person("dave@example.com", "Dave Diaz")

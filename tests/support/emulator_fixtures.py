@@ -1,4 +1,4 @@
-"""Fixtures: the emulator over real HTTP with the demo tenant, schema validation on when available."""
+"""Emulator fixtures for the whole suite (registered in tests/conftest.py), schema validation on when available."""
 
 from __future__ import annotations
 
@@ -53,6 +53,14 @@ def fresh_emulator(seeded_store_dir, tmp_path):
     """An emulator on a private copy of the demo tenant, for tests that change data."""
     emu = _start(copy_store(seeded_store_dir, tmp_path / "store"))
     yield emu
+    try:
+        _assert_valid_responses(emu)
+    finally:
+        emu.stop()
+
+
+def check_and_stop(emu) -> None:
+    """Stop an emulator a test started itself, failing the test if any of its answers broke the schema."""
     try:
         _assert_valid_responses(emu)
     finally:
