@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help setup system-deps test lint demo bench clean distclean
+.PHONY: help setup system-deps test lint demo bench bundle clean distclean
 
 help:
 	@echo "make demo    start Mailroom in demo mode against the local Exchange emulator"
@@ -15,6 +15,7 @@ help:
 	@echo "make setup   Debian packages for Qt + .venv with the pinned packages (both of the above do this)"
 	@echo "make lint    ruff and import-linter only"
 	@echo "make bench   run the benchmarks in bench/"
+	@echo "make bundle  build the one-folder app bundle dist/mailroom/ with PyInstaller (pyinstaller.spec)"
 	@echo "make clean   remove caches and build output (distclean also removes .venv)"
 
 setup: system-deps $(STAMP)
@@ -37,6 +38,18 @@ test: lint
 
 demo: setup
 	$(BIN)/python -m app --demo
+
+# The bundle: PyInstaller comes from the `bundle` extra, installed on first use (BUNDLE_STAMP).
+BUNDLE_STAMP := $(VENV)/.stamp-bundle
+
+$(BUNDLE_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install --disable-pip-version-check -e '.[dev,bundle]'
+	@touch $@
+
+bundle: setup $(BUNDLE_STAMP)
+	@sh packaging/linux/build_deps.sh
+	$(BIN)/pyinstaller --noconfirm --log-level WARN pyinstaller.spec
+	@echo "bundle: dist/mailroom/mailroom ($$(du -sh dist/mailroom | cut -f1)); check it with dist/mailroom/mailroom --selftest"
 
 bench: setup
 	@set -e; found=0; for f in bench/*.py; do \

@@ -10,8 +10,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from app import __version__
+from app import __version__, logs
+from app.crash import CrashHandler
 from app.domain.mailbox import AuthMethod
+from app.domain.mailto import is_mailto
+
+log = logging.getLogger("app")
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -52,8 +56,20 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--timeout", type=float, default=60.0, metavar="SECONDS", help="with --screenshot: give up after this"
     )
-    parser.add_argument("--debug", action="store_true", help="log debug output (including exchangelib's)")
+    parser.add_argument("--debug", action="store_true", help="log debug output to the log file (Mailroom's) "
+                        "and the console (also exchangelib's SOAP traffic, which never goes to the file)")
+    parser.add_argument("--selftest", action="store_true",
+                        help="check this installation offscreen against the bundled emulator, then exit (0: fine)")
+    parser.add_argument("--quit-after-first-window", action="store_true",
+                        help="print 'first window after N ms' (from process start) once the window shows, and exit")
+    parser.add_argument("--new-instance", action="store_true",
+                        help="start even if Mailroom is running already (by default the running one is raised)")
+    parser.add_argument("links", nargs="*", metavar="MAILTO",
+                        help="mailto: links to open as new messages (e.g. mailto:someone@example.com?subject=Hi)")
     args = parser.parse_args(argv)
+    for link in args.links:
+        if not is_mailto(link):
+            parser.error(f"not a mailto: link: {link!r}")
     if args.user is None:
         args.user = "alice" if args.demo else ""
     if args.ews_url and args.demo:
@@ -113,69 +129,49 @@ def _store_password(user: str) -> int:
     return 0
 
 
+def single_instance_applies(args: argparse.Namespace) -> bool:
+    """Whether this run joins the one-per-user rule (not for screenshots, self-tests, benchmarks, set-password)."""
+    return not (args.new_instance or args.set_password or args.selftest or args.quit_after_first_window
+                or args.screenshot is not None or args.screenshot_dialog)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run Mailroom; returns the process exit code."""
     args = parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.debug else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    log_setup = logs.setup(debug=args.debug)
+    crash = CrashHandler(logs.log_dir())
+    crash.install()
+    log.info("Mailroom %s starting (Python %s, %s)", __version__, sys.version.split()[0], sys.platform)
+    code = _run(args, crash)  # an exception goes on to the crash handler, with the log still open
+    log_setup.close()
+    return code
+
+
+def _run(args: argparse.Namespace, crash: CrashHandler) -> int:
     if args.set_password:
         return _store_password(args.user)
+    if args.selftest:
+        from app import selftest  # written for the bundle: starts its own emulator and window offscreen
 
-    problem = prepare_environment(headless_ok=args.screenshot is not None or bool(args.screenshot_dialog))
+        return selftest.main()
+
+    instance_name = ""
+    if single_instance_applies(args):
+        from app import single_instance
+
+        instance_name = single_instance.server_name()
+        if single_instance.forward(instance_name, args.links):
+            print("mailroom: passed to the running Mailroom", flush=True)
+            return 0
+
+    quiet = args.screenshot is not None or bool(args.screenshot_dialog) or args.quit_after_first_window
+    problem = prepare_environment(headless_ok=quiet)
     if problem:
         print(f"mailroom: {problem}", file=sys.stderr)
         return 2
+    from app.launch import run_gui
 
-    from PySide6.QtCore import QCoreApplication, QLocale, Qt, QTimer
-
-    # QtWebEngine (the reading pane) needs shared GL contexts and its URL schemes before the QApplication.
-    QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
-    from PySide6.QtWidgets import QApplication
-
-    from app.views.webview import register_schemes
-
-    register_schemes()
-
-    from app.application import MailroomApp, Options
-    from app.screenshot import DialogScreenshot, ScreenshotWhenReady
-
-    if QLocale.system().name() == "C":
-        # No locale configured (a bare container or CI): show dates as people read them, not "25 11 2026".
-        QLocale.setDefault(QLocale(QLocale.Language.English, QLocale.Country.UnitedKingdom))
-    qt_app = QApplication(sys.argv[:1])
-    qt_app.setApplicationName("Mailroom")
-    qt_app.setApplicationVersion(__version__)
-    qt_app.setDesktopFileName("mailroom")
-
-    options = Options(
-        demo=args.demo,
-        user=args.user,
-        ews_url=args.ews_url,
-        mailbox=args.mailbox or ("support@example.com" if args.demo and args.screenshot_dialog else ""),
-        auth=AuthMethod(args.auth) if args.auth else None,
-        screenshot=args.screenshot,
-        timeout_s=args.timeout,
-    )
-    app = MailroomApp(options)
-    app.window.closed.connect(qt_app.quit)
-    if options.screenshot is not None:
-        shooter = ScreenshotWhenReady(app.window, options.screenshot, options.timeout_s, parent=app.window)
-        app.window.message_shown.connect(shooter.capture)
-        app.failed.connect(shooter.fail)
-    if args.screenshot_dialog:
-        name, path = args.screenshot_dialog
-        dialog_shooter = DialogScreenshot(app.window, name, Path(path), options.timeout_s, parent=app.window)
-        app.window.folder_opened.connect(dialog_shooter.start)
-        app.failed.connect(dialog_shooter.fail)
-    QTimer.singleShot(0, app.start)  # inside the event loop, so an early failure can already quit it
-    code = qt_app.exec()
-    if not app.shutdown(timeout_ms=5000):
-        # A worker is stuck in a network call (exchangelib's timeout is 120 s): do not hang on exit.
-        print("mailroom: background work did not stop in time; exiting anyway", file=sys.stderr, flush=True)
-        os._exit(code or 1)
-    return code
+    return run_gui(args, crash, instance_name, dialogs=not quiet)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +12,8 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QIcon
 
-from app import paths, secrets
+from app import logs, paths, secrets
+from app.activation import Activation
 from app.connection import DemoConnector
 from app.domain.errors import MailroomError, user_message
 from app.domain.folders import FolderRef
@@ -28,6 +30,8 @@ from app.settings import POLL_INTERVAL_S, Settings
 from app.tasks import TaskHandle, TaskRunner
 from app.views.main_window import MainWindow, WindowServices
 from app.views.signin_dialog import SignInDialog
+
+log = logging.getLogger(__name__)
 
 DEMO_SCREENSHOT_MAILBOX = "support@example.com"
 GC_GEN2_THRESHOLD = 50
@@ -136,9 +140,11 @@ class MailroomApp(QObject):
         if icon.is_file():
             self.window.setWindowIcon(QIcon(str(icon)))
         self.signin_dialog: SignInDialog | None = None
+        self.activation = Activation(self)  # mailto: links and later launches (single instance)
 
         self.session.signed_in.connect(self.window.on_signed_in)
         self.session.signed_in.connect(self._open_requested_mailbox)
+        self.session.signed_in.connect(self._log_signed_in)
         # Once signed in (exchangelib imported, window built): out of the event handlers that built the sidebar.
         self.session.signed_in.connect(lambda _result: QTimer.singleShot(0, tune_garbage_collector))
         self.session.progress.connect(self.window.show_status)
@@ -171,6 +177,7 @@ class MailroomApp(QObject):
             except MailroomError as error:
                 self.ask_credentials(self.session.prefill(str(error)), address=o.user, server=o.ews_url)
                 return
+            logs.register_secret(password)
             auth = o.auth.value if o.auth is not None else "auto"
             self.session.sign_in(o.user, password, server=o.ews_url, auth=auth, remember=True)
         else:
@@ -221,6 +228,9 @@ class MailroomApp(QObject):
             from app.services.mailboxes import MailboxOrigin
 
             self.mailboxes.open_mailbox(wanted, MailboxOrigin.ADDED)
+
+    def _log_signed_in(self, result: Any) -> None:
+        log.info("Signed in as %s (%s)", result.user.address, result.version.short)
 
     def _adjust_counts(self, ref: FolderRef, total_delta: int, unread_delta: int) -> None:
         node = self.sidebar_model.folder_node(ref)

@@ -26,6 +26,8 @@ DIALOGS: dict[str, str] = {
     "week": "app.views.calendar.screenshots:screenshot_week",
     "month": "app.views.calendar.screenshots:screenshot_month",
     "scheduling": "app.views.calendar.screenshots:screenshot_scheduling",
+    "meeting-request": "app.views.calendar.feature_screenshots:screenshot_meeting_request",
+    "reminders": "app.views.calendar.feature_screenshots:screenshot_reminders",
 }
 
 DialogOpener = Callable[[Any, Callable[[QWidget], None]], object]

@@ -190,6 +190,13 @@ TRUSTED_CERTIFICATES: Setting[dict[str, str]] = Setting(
     "trusted_certificates", dict, {}, "Server certificates trusted by hand (host → SHA-256 fingerprint)",
     parse=_fingerprints_from_json,
 )
+REMINDER_CALENDARS: Setting[dict[str, bool]] = Setting(
+    "reminder_calendars", dict, {}, "Calendars that remind of their events (calendar → on/off; default: your own)",
+    parse=_checked(dict),
+)
+REMINDER_STATE: Setting[dict[str, Any]] = Setting(
+    "reminder_state", dict, {}, "Reminders dismissed or snoozed (so they do not pop up again)", parse=_checked(dict),
+)
 
 SETTINGS: tuple[Setting[Any], ...] = (
     LAST_ACCOUNT,
@@ -200,6 +207,8 @@ SETTINGS: tuple[Setting[Any], ...] = (
     MARK_READ_DELAY_MS,
     POLL_INTERVAL_S,
     TRUSTED_CERTIFICATES,
+    REMINDER_CALENDARS,
+    REMINDER_STATE,
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 _FORBIDDEN_KEY_PARTS = ("password", "secret", "token")

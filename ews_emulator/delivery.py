@@ -56,18 +56,20 @@ class AttachmentSpec:
     item_xml: bytes | None = None
     content_id: str | None = None
     is_inline: bool = False
+    is_contact_photo: bool = False
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> AttachmentSpec:
         """The attachment as stored (``store.items.attachment(id)``), to copy it onto another item."""
         return cls(row["name"], row["content_type"], row["content"], row["item_xml"], row["content_id"],
-                   bool(row["is_inline"]))
+                   bool(row["is_inline"]), bool(row["is_contact_photo"]))
 
 
 def store_attachments(store: Store, con: sqlite3.Connection, item_id: int, specs: Iterable[AttachmentSpec]) -> list[int]:
     """Add ``specs`` to an item; returns the new attachment row ids in order."""
     return [store.items.add_attachment(con, item_id, s.name, s.content_type, content=s.content, item_xml=s.item_xml,
-                                       content_id=s.content_id, is_inline=s.is_inline) for s in specs]
+                                       content_id=s.content_id, is_inline=s.is_inline,
+                                       is_contact_photo=s.is_contact_photo) for s in specs]
 
 
 def attachments_of(store: Store, item_id: int) -> list[AttachmentSpec]:

@@ -21,7 +21,8 @@
   response (declined: moved to Deleted Items), the request goes to Deleted Items, and - unless
   ``MessageDisposition`` is ``SaveOnly`` (a draft response in Drafts, whose id is returned) - the response is
   sent to the organizer (copy in Sent Items for ``SendAndSaveCopy``) and the organizer's attendee list is
-  updated. Updates and cancellations of sent meetings are not sent.
+  updated. A single occurrence (its id, or the request for it) is answered by
+  :mod:`ews_emulator.occurrence_meetings`; updates and cancellations by :mod:`ews_emulator.meeting_updates`.
 """
 
 from __future__ import annotations
@@ -53,10 +54,11 @@ ROOM_HORIZON = 366 * 86400
 _REQUEST_COPIED = ("Subject", "Sensitivity", "Body", "Categories", "Importance", "UID", "Start", "End",
                    "IsAllDayEvent", "Location", "When", "Organizer", "RequiredAttendees", "OptionalAttendees",
                    "Resources", "TimeZone", "Recurrence", "MeetingTimeZone", "StartTimeZone", "EndTimeZone",
-                   "ConferenceType", "AllowNewTimeProposal", "IsOnlineMeeting", "StartTimeZoneId", "EndTimeZoneId")
+                   "ConferenceType", "AllowNewTimeProposal", "IsOnlineMeeting", "StartTimeZoneId", "EndTimeZoneId",
+                   "AppointmentSequenceNumber")
 
 
-def _address(mb: etree._Element | None) -> str:
+def address_of(mb: etree._Element | None) -> str:
     if mb is None:
         return ""
     addr = (mb.findtext(f"{_T}EmailAddress") or "").strip().lower()
@@ -68,15 +70,15 @@ def has_attendees(el: etree._Element) -> bool:
     return any(el.find(f"{_T}{tag}/{_T}Attendee") is not None for tag in ATTENDEE_LISTS)
 
 
-def _attendees(el: etree._Element) -> list[etree._Element]:
+def attendees(el: etree._Element) -> list[etree._Element]:
     return [a for tag in ATTENDEE_LISTS for a in el.iterfind(f"{_T}{tag}/{_T}Attendee")]
 
 
 def _normalize_attendees(store: Store, el: etree._Element) -> None:
     """Directory names and mailbox types on every attendee; ResponseType Unknown until they answer."""
-    for att in _attendees(el):
+    for att in attendees(el):
         mb = att.find(f"{_T}Mailbox")
-        addr = _address(mb)
+        addr = address_of(mb)
         rec = store.directory.by_smtp(addr) if addr else None
         if mb is not None and (addr or rec):
             name = (mb.findtext(f"{_T}Name") or "").strip() or (rec.display_name if rec else addr)
@@ -107,6 +109,7 @@ def create_meeting(ctx: Ctx, parsed, folder: Folder, *, save_copy: bool) -> tupl
     set_child(el, "IsMeeting", "true")
     set_child(el, "MeetingRequestWasSent", "true")
     set_child(el, "MyResponseType", "Organizer")
+    set_child(el, "AppointmentSequenceNumber", "0")
     order_tree(el, "t:CalendarItemType")
     with store.db.tx() as con:
         row = store.items.insert(con, folder.mailbox_id, folder.id, el, created_by=ctx.caller.id,
@@ -116,8 +119,9 @@ def create_meeting(ctx: Ctx, parsed, folder: Folder, *, save_copy: bool) -> tupl
     return row, att_ids
 
 
-def _request_element(meeting: etree._Element, row: ItemRow, author: Recipient, sender: Recipient,
-                     now: int) -> etree._Element:
+def request_element(meeting: etree._Element, row: ItemRow, author: Recipient, sender: Recipient,
+                    now: int, request_type: str = "NewMeetingRequest") -> etree._Element:
+    """The ``t:MeetingRequest`` the organizer's item ``meeting`` sends to its attendees."""
     req = etree.Element(t("MeetingRequest"), nsmap={"t": T_NS})
     etree.SubElement(req, t("ItemClass")).text = "IPM.Schedule.Meeting.Request"
     for name in _REQUEST_COPIED:
@@ -127,7 +131,7 @@ def _request_element(meeting: etree._Element, row: ItemRow, author: Recipient, s
     cc = etree.SubElement(req, t("CcRecipients"))
     for tag, holder in (("RequiredAttendees", to), ("Resources", to), ("OptionalAttendees", cc)):
         for mb in meeting.iterfind(f"{_T}{tag}/{_T}Attendee/{_T}Mailbox"):
-            if _address(mb) != author.smtp.lower():
+            if address_of(mb) != author.smtp.lower():
                 holder.append(copy.deepcopy(mb))
     for holder in (to, cc):
         if len(holder) == 0:
@@ -140,7 +144,7 @@ def _request_element(meeting: etree._Element, row: ItemRow, author: Recipient, s
         "IsResponseRequested": meeting.findtext(f"{_T}IsResponseRequested") or "true",
         "IsDelegated": "false", "IsOutOfDate": "false", "HasBeenProcessed": "true",
         "ResponseType": "NoResponseReceived", "DateTimeStamp": ts_text(now), "IsOrganizer": "false",
-        "MeetingRequestType": "NewMeetingRequest",
+        "MeetingRequestType": request_type,
         "IntendedFreeBusyStatus": meeting.findtext(f"{_T}LegacyFreeBusyStatus") or "Busy",
         "IsMeeting": "true", "IsCancelled": "false", "IsRecurring": "true" if row.recurring else "false",
         "CalendarItemType": "RecurringMaster" if row.recurring else "Single", "MyResponseType": "NoResponseReceived",
@@ -153,7 +157,7 @@ def _request_element(meeting: etree._Element, row: ItemRow, author: Recipient, s
 def _send_requests(store: Store, row: ItemRow, author: Recipient, sender: Recipient, save_copy: bool) -> ItemRow:
     now = int(time.time())
     meeting = row.element_tree()
-    request = _request_element(meeting, row, author, sender, now)
+    request = request_element(meeting, row, author, sender, now)
     if request.find(f"{_T}ToRecipients") is None and request.find(f"{_T}CcRecipients") is None:
         return row
     answers: dict[str, str] = {}
@@ -172,24 +176,21 @@ def _send_requests(store: Store, row: ItemRow, author: Recipient, sender: Recipi
                 continue
             if rec.kind == "room":
                 answer = "Accept" if room_is_free(store, rec, row, meeting) else "Decline"
-                cal = _attendee_item(store, rec, meeting, answer) if answer == "Accept" else None
-                _mark_request(store, req_row, cal, answer)
-                response = _response_element(meeting, rec, rec, answer, None, now)
+                cal = attendee_item(store, rec, meeting, answer) if answer == "Accept" else None
+                mark_request(store, req_row, cal, answer)
+                response = response_element(meeting, rec, rec, answer, None, now)
                 answers[rec.smtp.lower()] = answer
                 deliver(store, response, now=now)
             else:
-                cal = _attendee_item(store, rec, meeting, "NoResponseReceived")
-                _mark_request(store, req_row, cal, None)
+                cal = attendee_item(store, rec, meeting, "NoResponseReceived")
+                mark_request(store, req_row, cal, None)
         if answers:
-            row = _record_answers(store, row, answers, now)
+            row = record_answers(store, row, answers, now)
     return row
 
 
-def _attendee_item(store: Store, rec: Recipient, meeting: etree._Element, response: str) -> ItemRow | None:
-    """The calendar attendant's copy of the meeting in an attendee's (or room's) calendar."""
-    calendar = store.folders.by_well_known(rec.id, "calendar")
-    if calendar is None:
-        return None
+def attendee_element(meeting: etree._Element, response: str) -> etree._Element:
+    """The organizer's item as the calendar attendant keeps it for an attendee who answered ``response``."""
     el = copy.deepcopy(meeting)
     set_child(el, "MeetingRequestWasSent", None)
     set_child(el, "MyResponseType", response)
@@ -197,14 +198,25 @@ def _attendee_item(store: Store, rec: Recipient, meeting: etree._Element, respon
     if response == "Accept":
         set_child(el, "LegacyFreeBusyStatus", meeting.findtext(f"{_T}LegacyFreeBusyStatus") or "Busy")
         set_child(el, "AppointmentReplyTime", ts_text(int(time.time())))
+    elif response == "Tentative":
+        set_child(el, "LegacyFreeBusyStatus", "Tentative")
+        set_child(el, "AppointmentReplyTime", ts_text(int(time.time())))
     else:
         set_child(el, "LegacyFreeBusyStatus", "Tentative")
-    order_children(el, "t:CalendarItemType")
+    return order_children(el, "t:CalendarItemType")
+
+
+def attendee_item(store: Store, rec: Recipient, meeting: etree._Element, response: str) -> ItemRow | None:
+    """The calendar attendant's copy of the meeting in an attendee's (or room's) calendar."""
+    calendar = store.folders.by_well_known(rec.id, "calendar")
+    if calendar is None:
+        return None
+    el = attendee_element(meeting, response)
     with store.db.tx() as con:
         return store.items.insert(con, rec.id, calendar.id, el, created_by=rec.id, modifier_name=rec.display_name)
 
 
-def _mark_request(store: Store, req_row: ItemRow, cal: ItemRow | None, answer: str | None) -> None:
+def mark_request(store: Store, req_row: ItemRow, cal: ItemRow | None, answer: str | None) -> None:
     from ews_emulator.ops.itemxml import item_id_for
 
     el = req_row.element_tree()
@@ -258,7 +270,7 @@ def room_is_free(store: Store, room: Recipient, row: ItemRow, meeting: etree._El
 
 
 # Responses ----------------------------------------------------------------------------------------
-def _response_element(meeting: etree._Element, author: Recipient, sender: Recipient, answer: str,
+def response_element(meeting: etree._Element, author: Recipient, sender: Recipient, answer: str,
                       given: etree._Element | None, now: int) -> etree._Element:
     """``Accepted:``/``Tentative:``/``Declined:`` from an attendee to the organizer."""
     _type, prefix, item_class = _BY_TYPE[answer]
@@ -285,12 +297,12 @@ def _response_element(meeting: etree._Element, author: Recipient, sender: Recipi
     return order_tree(resp, "t:MeetingResponseMessageType")
 
 
-def _record_answers(store: Store, row: ItemRow, answers: dict[str, str], now: int) -> ItemRow:
+def record_answers(store: Store, row: ItemRow, answers: dict[str, str], now: int) -> ItemRow:
     """Write attendees' responses into the organizer's item."""
     el = row.element_tree()
     changed = False
-    for att in _attendees(el):
-        answer = answers.get(_address(att.find(f"{_T}Mailbox")))
+    for att in attendees(el):
+        answer = answers.get(address_of(att.find(f"{_T}Mailbox")))
         if answer is None:
             continue
         set_child(att, "ResponseType", answer)
@@ -319,11 +331,10 @@ def find_by_uid(store: Store, mailbox_id: int, uid: str | None, *, well_known: s
 def respond(ctx: Ctx, el: etree._Element, disposition: str | None,
             saved_ref: etree._Element | None) -> etree._Element | None:
     """CreateItem ``AcceptItem``/``TentativelyAcceptItem``/``DeclineItem`` (see the module docstring)."""
+    from ews_emulator.occurrence_meetings import occurrence_of, respond_to_occurrence
     from ews_emulator.ops.attachments_write import require_modify
     from ews_emulator.ops.deleteitem import dispose
     from ews_emulator.ops.itemparse import resolve_ref
-    from ews_emulator.ops.itemxml import item_id_for
-    from ews_emulator.ops.senditem import saved_copy_folder
 
     store = ctx.store
     kind = etree.QName(el).localname
@@ -333,6 +344,9 @@ def respond(ctx: Ctx, el: etree._Element, disposition: str | None,
     ref = el.find(f"{_T}ReferenceItemId")
     if ref is None:
         raise EwsError("ErrorInvalidRequest", "ReferenceItemId is required.")
+    target = occurrence_of(ctx, ref)
+    if target is not None:
+        return respond_to_occurrence(ctx, el, answer, disposition, saved_ref, *target)
     row, folder, acc = resolve_ref(ctx, ref)
     request_row: ItemRow | None = None
     if row.element == "MeetingRequest":
@@ -349,7 +363,7 @@ def respond(ctx: Ctx, el: etree._Element, disposition: str | None,
         raise EwsError("ErrorItemNotFound", "The meeting is no longer in the calendar.")
     meeting = cal.element_tree()
     owner = store.directory.by_id(cal.mailbox_id) or ctx.caller
-    if _address(meeting.find(f"{_T}Organizer/{_T}Mailbox")) == owner.smtp.lower():
+    if address_of(meeting.find(f"{_T}Organizer/{_T}Mailbox")) == owner.smtp.lower():
         raise EwsError(f"ErrorCalendarIsOrganizerFor{answer}", "The organizer cannot respond to their own meeting.")
     if meeting.findtext(f"{_T}IsCancelled") in ("true", "1"):
         raise EwsError(f"ErrorCalendarIsCancelledFor{answer}", "The meeting has been cancelled.")
@@ -362,8 +376,7 @@ def respond(ctx: Ctx, el: etree._Element, disposition: str | None,
         author, sender = resolve_sender(store, ctx.caller, el.findtext(f"{_T}From/{_T}Mailbox/{_T}EmailAddress"),
                                         owner)
     now = int(time.time())
-    response = _response_element(meeting, author, sender, answer, el, now)
-    out = None
+    response = response_element(meeting, author, sender, answer, el, now)
     with store.db.tx() as con:
         if answer == "Decline":
             dispose(ctx, cal, cal_folder, "MoveToDeletedItems")
@@ -380,7 +393,21 @@ def respond(ctx: Ctx, el: etree._Element, disposition: str | None,
             request_folder = store.folders.get(request_row.folder_id)
             if request_folder is not None:
                 dispose(ctx, request_row, request_folder, "MoveToDeletedItems")
-        if not sending:
+        return send_response(ctx, response, meeting, owner, disposition, saved_ref, now,
+                             record=lambda organizer_item: record_answers(store, organizer_item,
+                                                                           {owner.smtp.lower(): answer}, now))
+
+
+def send_response(ctx: Ctx, response: etree._Element, meeting: etree._Element, owner: Recipient, disposition: str,
+                  saved_ref: etree._Element | None, now: int, record) -> etree._Element | None:
+    """Save the response as a draft (``SaveOnly``: its id is returned) or send it to the organizer, call
+    ``record`` with the organizer's calendar item and keep a copy for ``SendAndSaveCopy``."""
+    from ews_emulator.ops.itemxml import item_id_for
+    from ews_emulator.ops.senditem import saved_copy_folder
+
+    store = ctx.store
+    with store.db.tx() as con:
+        if disposition == "SaveOnly":
             drafts = ctx.folder(saved_ref) if saved_ref is not None else store.folders.by_well_known(owner.id,
                                                                                                        "drafts")
             if drafts is None:
@@ -394,11 +421,11 @@ def respond(ctx: Ctx, el: etree._Element, disposition: str | None,
             out.append(item_id_for(draft))
             return out
         deliver(store, response, now=now)
-        organizer_mb = store.directory.by_smtp(_address(meeting.find(f"{_T}Organizer/{_T}Mailbox")))
+        organizer_mb = store.directory.by_smtp(address_of(meeting.find(f"{_T}Organizer/{_T}Mailbox")))
         if organizer_mb is not None:
             organizer_item = find_by_uid(store, organizer_mb.id, meeting.findtext(f"{_T}UID"))
             if organizer_item is not None:
-                _record_answers(store, organizer_item, {owner.smtp.lower(): answer}, now)
+                record(organizer_item)
         if disposition == "SendAndSaveCopy":
             save_to = saved_copy_folder(ctx, saved_ref, owner.id)
             if save_to is not None:
@@ -407,5 +434,5 @@ def respond(ctx: Ctx, el: etree._Element, disposition: str | None,
                 order_children(kept, "t:MeetingResponseMessageType")
                 store.items.insert(con, save_to.mailbox_id, save_to.id, kept, created_by=ctx.caller.id,
                                    modifier_name=ctx.caller.display_name, received=now)
-    return out
+    return None
 

@@ -16,7 +16,9 @@ An occurrence is named by an ``occurrence`` id from CalendarView/GetItem or by `
   modification; the index stays counted (GetItem then answers
   ``ErrorCalendarOccurrenceIsDeletedFromRecurrence``).
 
-Both need EditItems on the master (the series item is what changes). Meeting updates are not sent.
+Both need EditItems on the master (the series item is what changes). :func:`override_occurrence` and
+:func:`remove_occurrence` are the same changes without a request (the calendar attendant uses them for answers
+to single occurrences, :mod:`ews_emulator.occurrence_meetings`).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from lxml import etree
 from ews_emulator.errors import EwsError
 from ews_emulator.exchange.context import Ctx
 from ews_emulator.soap import T_NS, t
-from ews_emulator.store import ItemRow
+from ews_emulator.store import ItemRow, Store
 from ews_emulator.store.ids import MalformedId, change_num_of, decode_id, encode_id
 from ews_emulator.store.items import parse_datetime
 from ews_emulator.xml.builder import order_children
@@ -232,6 +234,38 @@ def _set_modified(master: etree._Element, row: ItemRow, index: int, original_sta
 def delete_occurrence(ctx: Ctx, ref: etree._Element) -> ItemRow:
     """Delete one occurrence from its series; returns the updated master."""
     row, _folder, occ = _resolve(ctx, ref)
+    return remove_occurrence(ctx.store, row, occ, ctx.caller.display_name)
+
+
+def override_occurrence(store: Store, row: ItemRow, occ, values: dict[str, list[etree._Element] | None],
+                        modifier: str | None) -> ItemRow:
+    """Record properties of one occurrence as exception data (``None``: the property is removed there).
+
+    The occurrence keeps its times and reads as an ``Exception`` afterwards; returns the updated master.
+    """
+    master = row.element_tree()
+    root = _load(master)
+    entry = _entry(root, occ.original_start)
+    if entry is None:
+        entry = etree.SubElement(root, "Exception", OriginalStart=_fmt(occ.original_start))
+    for name, value in values.items():
+        for old in list(entry):
+            old_name = old.get("Name") if old.tag == "Removed" else etree.QName(old).localname
+            if old_name == name:
+                entry.remove(old)
+        if value is None:
+            etree.SubElement(entry, "Removed", Name=name)
+        else:
+            entry.extend(copy.deepcopy(v) for v in value)
+    _save(master, root)
+    _set_modified(master, row, occ.index, occ.original_start, (occ.start, occ.end))
+    order_children(master, "t:CalendarItemType")
+    with store.db.tx() as con:
+        return store.items.update(con, row, master, modifier)
+
+
+def remove_occurrence(store: Store, row: ItemRow, occ, modifier: str | None) -> ItemRow:
+    """Drop one occurrence from its series (``DeletedOccurrences``); returns the updated master."""
     master = row.element_tree()
     _set_modified(master, row, occ.index, occ.original_start, None)
     root = _load(master)
@@ -244,6 +278,6 @@ def delete_occurrence(ctx: Ctx, ref: etree._Element) -> ItemRow:
         holder = etree.SubElement(master, t("DeletedOccurrences"))
     etree.SubElement(etree.SubElement(holder, t("DeletedOccurrence")), t("Start")).text = _fmt(occ.original_start)
     order_children(master, "t:CalendarItemType")
-    with ctx.store.db.tx() as con:
-        return ctx.store.items.update(con, row, master, ctx.caller.display_name)
+    with store.db.tx() as con:
+        return store.items.update(con, row, master, modifier)
 

@@ -21,6 +21,7 @@ from ews_emulator.seedgen.config import category_list_xml, store_category_list, 
 from ews_emulator.seedgen.contacts import contact_items
 from ews_emulator.seedgen.mail import Mail, MailGenerator
 from ews_emulator.seedgen.people import People
+from ews_emulator.seedgen.photos import PHOTO_NAME, portrait_png
 from ews_emulator.seedgen.scale import add_bulk_messages
 from ews_emulator.store import Folder, Grant, Recipient, Store
 
@@ -253,9 +254,10 @@ def _contacts(
         author = _delegate(t, recips, alias)
         rng = random.Random(f"{SEED}-contacts-{alias}")
         folder = boxes[alias]["contacts"]
+        photos = spec.get("photos", 0)
         for n, el in enumerate(contact_items(spec, people, rng)):
             created = int(now) - 86400 * (200 - n)
-            store.items.insert(
+            row = store.items.insert(
                 con,
                 owner.id,
                 folder.id,
@@ -265,3 +267,6 @@ def _contacts(
                 received=created,
                 created=created,
             )
+            if n < photos and row.element == "Contact":  # the first ``photos`` contacts have a picture
+                store.items.add_attachment(con, row.id, PHOTO_NAME, "image/png", portrait_png(row.display_name or ""),
+                                           is_contact_photo=True)

@@ -89,6 +89,7 @@ class MessageDetail:
     last_modified_name: str = ""
     last_modified: datetime | None = None
     internet_message_id: str = ""
+    item_class: str = ""  # "IPM.Note", "IPM.Schedule.Meeting.Request", ... ("" when the server gave none)
 
     @property
     def on_behalf(self) -> bool:

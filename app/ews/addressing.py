@@ -71,8 +71,10 @@ class _WholeBody:
     def __init__(self, content: bytes) -> None:
         self._content = content
 
-    def iter_content(self) -> Iterator[bytes]:
-        return iter((self._content,))
+    def iter_content(self) -> bytes:
+        # Bytes, not an iterator of one chunk: exchangelib's to_xml() parses bytes through io.BytesIO, but wraps
+        # an iterator in BytesGeneratorIO, whose read(n) copies the rest of the body on every call (quadratic).
+        return self._content
 
 
 # WORKAROUND for exchangelib 5.6.0: responses are parsed through iter_content() one byte at a time.

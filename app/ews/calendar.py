@@ -25,14 +25,9 @@ from exchangelib.items import (
     ID_ONLY,
     MOVE_TO_DELETED_ITEMS,
     SAVE_ONLY,
-    SEND_AND_SAVE_COPY,
     SEND_TO_ALL_AND_SAVE_COPY,
     SEND_TO_NONE,
-    SHALLOW,
-    AcceptItem,
     CalendarItem,
-    DeclineItem,
-    TentativelyAcceptItem,
 )
 from exchangelib.properties import Attendee as EwsAttendee
 from exchangelib.properties import (
@@ -41,9 +36,8 @@ from exchangelib.properties import (
     ItemId,
     Mailbox,
     RecurringMasterItemId,
-    ReferenceItemId,
 )
-from exchangelib.services import CreateItem, DeleteItem, FindItem, GetFolder, UpdateItem
+from exchangelib.services import CreateItem, DeleteItem, GetFolder, UpdateItem
 
 from app.domain.calendar import (
     Attendee,
@@ -59,13 +53,13 @@ from app.domain.mailbox import MailboxRef
 from app.domain.messages import Person
 from app.domain.rights import FolderRights, ItemRights
 from app.ews.addressing import (
-    WholeBodyParsing,
     WholeGetItem,
     folder_id,
     folder_object,
     raise_first_error,
     run,
 )
+from app.ews.calendar_rows import CalendarViewItems, event_from_xml, series_uids
 from app.ews.client import EwsClient
 from app.ews.convert import item_rights, person
 from app.ews.directory import display_name
@@ -149,16 +143,30 @@ def events(client: EwsClient, calendar: CalendarRef, start: datetime, end: datet
     view = CalendarView(start=_ews(start), end=_ews(end))
     fields = _paths(_VIEW_FIELDS)
 
-    def find() -> list[CalendarItem]:
-        found = _FindItem(account=account).call(
-            folders=[folder_object(account, fid)], additional_fields=fields, restriction=None, order_fields=None,
-            shape=ID_ONLY, query_string=None, depth=SHALLOW, calendar_view=view, max_items=None, offset=0)
-        return [i for i in raise_first_error(found) if isinstance(i, CalendarItem)]
+    def find() -> list[Any]:
+        return list(CalendarViewItems(account=account).elements(folder_object(account, fid), fields, view))
 
-    items = run(client, calendar.folder.mailbox, find,
-                denied=f"You cannot read {calendar.owner.name or calendar.folder.mailbox} › {calendar.name}.")
-    out = [_event(i, calendar.folder) for i in items]
+    elements = run(client, calendar.folder.mailbox, find,
+                   denied=f"You cannot read {calendar.owner.name or calendar.folder.mailbox} › {calendar.name}.")
+    masters = _masters(client, calendar.folder.mailbox, series_uids(elements))
+    out = [e for e in (event_from_xml(el, calendar.folder, masters) for el in elements) if e is not None]
     return sorted(out, key=lambda e: (e.start, e.end, e.subject))
+
+
+def _masters(client: EwsClient, mailbox: str, one_each: dict[str, str]) -> dict[str, str]:
+    """UID -> ItemId of the series master, given one occurrence id per series (UID -> occurrence id).
+
+    A CalendarView names occurrences, not their series; one GetItem of ``RecurringMasterItemId`` for all of
+    them finds the masters, so "this occurrence or the whole series?" knows both. Nothing is asked when the
+    range holds no occurrence.
+    """
+    if not one_each:
+        return {}
+    try:
+        found = _get_items(client, mailbox, [RecurringMasterItemId(id=i) for i in one_each.values()], ("uid",))
+    except (ex.EWSError, MailroomError):
+        return {}  # the series stays unknown: the views then treat the occurrence on its own
+    return {uid: master.id for uid, master in zip(one_each, found, strict=True) if master.id}
 
 
 def get_event(client: EwsClient, calendar: CalendarRef, item_id: str) -> Event:
@@ -261,30 +269,6 @@ def delete_event(client: EwsClient, event: Event, scope: Scope = "occurrence",
     _run(client, folder, work, "delete")
 
 
-def respond(client: EwsClient, item_id: str, response: ResponseType, message: str = "", *,
-            mailbox: str = "") -> None:
-    """Accept, tentatively accept or decline a meeting request or calendar item, sending the response.
-
-    Args:
-        item_id: A MeetingRequest (in an Inbox) or the CalendarItem.
-        response: ACCEPT, TENTATIVE or DECLINE.
-        message: Optional text of the response.
-        mailbox: The mailbox that holds the item (the response goes out as it).
-    """
-    cls = _RESPONSES.get(response)
-    if cls is None:
-        raise ValueError(f"cannot respond with {response}")
-    mailbox = mailbox or client.user.address
-    account = client.account(mailbox)
-    reply = cls(account=account, reference_item_id=ReferenceItemId(id=item_id), body=message or None)
-
-    def work() -> None:
-        raise_first_error(CreateItem(account=account).call(
-            items=[reply], folder=None, message_disposition=SEND_AND_SAVE_COPY, send_meeting_invitations=None))
-
-    run(client, mailbox, work, denied=f"You may not answer meeting requests for {mailbox}.")
-
-
 def import_drafts(client: EwsClient, drafts: Sequence[EventDraft]) -> list[Event]:
     """Create every draft (no invitations), or none: when one fails, the ones created are deleted again."""
     created: list[Event] = []
@@ -301,19 +285,12 @@ def import_drafts(client: EwsClient, drafts: Sequence[EventDraft]) -> list[Event
 
 # -- implementation ------------------------------------------------------------------------------------------
 _VIEW_FIELDS = ("subject", "start", "end", "is_all_day", "location", "legacy_free_busy_status", "organizer",
-                "is_meeting", "my_response_type", "type", "effective_rights", "uid", "is_recurring",
+                "is_meeting", "my_response_type", "type", "effective_rights", "uid",
                 "reminder_is_set", "reminder_minutes_before_start")
 _DETAIL_FIELDS = (*_VIEW_FIELDS, "body", "required_attendees", "optional_attendees", "resources")
 _MASTER_FIELDS = ("recurrence",)
 _CAL_FIELDS = ("name", "folder_class", "effective_rights", "child_folder_count", "parent_folder_id")
 _FREE_BUSY_ONLY = {"TimeOnly": False, "TimeAndSubjectAndLocation": True}  # -> subject visible
-_RESPONSES = {ResponseType.ACCEPT: AcceptItem, ResponseType.TENTATIVE: TentativelyAcceptItem,
-              ResponseType.DECLINE: DeclineItem}
-
-
-class _FindItem(WholeBodyParsing, FindItem):
-    """FindItem, the response parsed in one piece."""
-
 
 def _paths(names: Sequence[str]) -> set[FieldPath]:
     return {FieldPath(field=CalendarItem.get_field_by_fieldname(n)) for n in names}

@@ -6,7 +6,8 @@ contact or group is opened. Requests go out under the mailbox's ``Account`` with
 (:mod:`app.ews.addressing`), so a delegate with rights on the Contacts folder only works as well as full access.
 
 Photos: Exchange keeps a contact's picture as a file attachment with ``IsContactPhoto`` (exchangelib 5.6.0 has
-no GetUserPhoto); :func:`photo` reads it when ``HasPicture`` says there is one.
+no GetUserPhoto); :func:`photo` reads it when ``HasPicture`` says there is one, :func:`set_photo` replaces or
+removes it (DeleteAttachment of the old picture, CreateAttachment of the new one, as Outlook does).
 
 Directory: :func:`search_directory` is ResolveNames with full contact data (the GAL), :func:`expand_group`
 is ExpandDL for a directory group.
@@ -22,9 +23,16 @@ from exchangelib.fields import FieldOrder, FieldPath
 from exchangelib.indexed_properties import EmailAddress, PhoneNumber, PhysicalAddress
 from exchangelib.items import ID_ONLY, SHALLOW, DistributionList
 from exchangelib.items import Contact as EwsContact
-from exchangelib.properties import DLMailbox, ItemId, Mailbox, Member
+from exchangelib.properties import DLMailbox, ItemId, Mailbox, Member, ParentItemId
 from exchangelib.restriction import Q, Restriction
-from exchangelib.services import CreateItem, DeleteItem, ExpandDL, FindItem
+from exchangelib.services import (
+    CreateAttachment,
+    CreateItem,
+    DeleteAttachment,
+    DeleteItem,
+    ExpandDL,
+    FindItem,
+)
 
 from app.domain.contacts import (
     ADDRESS_KINDS,
@@ -147,6 +155,36 @@ def photo(client: EwsClient, mailbox: str, item_id: str) -> bytes | None:
         return None
 
     return run(client, mailbox, get, denied=f"You may not read this contact in {mailbox}.")
+
+
+def set_photo(client: EwsClient, folder: FolderRef, item_id: str, data: bytes | None,
+              content_type: str = "image/jpeg") -> None:
+    """Give a contact a new picture (``data``) or none (``None``): the old picture attachment is deleted first.
+
+    Raises:
+        AccessDenied: The user may not change contacts in the folder (the reason says so).
+    """
+    account = client.account(folder.mailbox)
+    extension = {"image/png": "png", "image/gif": "gif", "image/bmp": "bmp"}.get(content_type, "jpg")
+
+    def change() -> None:
+        item = _get(account, item_id, ("attachments",), EwsContact)
+        parent = ParentItemId(item.id, item.changekey)
+        old = [a.attachment_id for a in item.attachments or [] if _is_photo(a)]
+        if old:
+            for result in DeleteAttachment(account=account).call(items=old):
+                if isinstance(result, Exception):
+                    raise result
+                parent = ParentItemId(result.id, result.changekey)
+        if data is None:
+            return
+        picture = FileAttachment(name=f"ContactPicture.{extension}", content=data, content_type=content_type,
+                                 is_contact_photo=True)
+        for result in CreateAttachment(account=account).call(parent_item=parent, items=[picture]):
+            if isinstance(result, Exception):
+                raise result
+
+    run(client, folder.mailbox, change, denied=_denied("change contacts", folder))
 
 
 def _get(account: Account, item_id: str, names: tuple[str, ...], cls: type) -> object:

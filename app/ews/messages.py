@@ -8,6 +8,7 @@ Blocking; call through :mod:`app.tasks` on the mailbox's queue. The actions on m
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from exchangelib.account import Account
 from exchangelib.attachments import AttachmentId, FileAttachment, ItemAttachment
@@ -162,13 +163,14 @@ def get_detail(client: EwsClient, folder: FolderRef, item_id: str, *,
     def work() -> MessageDetail:
         # WORKAROUND for exchangelib 5.6.0: Account.fetch() without a folder GetFolders the mailbox root first.
         results = list(WholeGetItem(account=account).call(
-            items=[ItemId(id=item_id)], additional_fields=field_paths(DETAIL_FIELDS), shape=ID_ONLY))
+            items=[ItemId(id=item_id)], additional_fields=field_paths((*DETAIL_FIELDS, "item_class")),
+            shape=ID_ONLY))
         item = results[0] if results else None
         if isinstance(item, Exception):
             raise item
         if not isinstance(item, Item):
             raise ServerError(f"That item in {place(folder)} cannot be shown.")
-        return detail(item)
+        return replace(detail(item), item_class=item.item_class or "")  # the meeting bar needs the class
 
     return run(client, folder.mailbox, work, denied=f"You have no right to read messages in {place(folder)}.",
                on_wait=on_wait)

@@ -12,16 +12,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
-from app.domain.calendar import CalendarRef, Event, EventDraft, ResponseType
+from app.domain.calendar import CalendarRef, Event, EventDraft
 from app.domain.errors import Cancelled, user_message
 from app.domain.folders import FolderRef
-from app.domain.ical import export_ics, parse_ics
+from app.domain.ical import MAX_BYTES as MAX_ICS_BYTES
+from app.domain.ical import IcsError, export_ics, parse_ics
 from app.domain.mailbox import MailboxRef
-from app.ews import availability, calendar
+from app.ews import availability, calendar, calendar_files
 from app.ews.calendar import Scope
 from app.tasks import TaskHandle, TaskRunner
 
@@ -76,7 +78,8 @@ class CalendarService(QObject):
 
     # -- plumbing ------------------------------------------------------------------------------------------
     def _run(self, fn: Callable[[EwsClient], Any], key: str, description: str,
-             done: Callable[[Any], None], on_result: Callback = None) -> TaskHandle[Any]:
+             done: Callable[[Any], None], on_result: Callback = None,
+             on_error: Callable[[str], Any] | None = None) -> TaskHandle[Any]:
         client = self._client()
 
         def delivered(result: Any) -> None:
@@ -84,8 +87,14 @@ class CalendarService(QObject):
             if on_result is not None:
                 on_result(result)
 
+        def failed(error: BaseException) -> None:
+            if on_error is None:
+                self._failed(error)
+            elif not isinstance(error, Cancelled):
+                on_error(user_message(error))
+
         return self._runner.run(lambda: fn(client), key=key, description=description, on_result=delivered,
-                                on_error=self._failed)
+                                on_error=failed)
 
     def _failed(self, error: BaseException) -> None:
         if not isinstance(error, Cancelled):
@@ -158,12 +167,6 @@ class CalendarService(QObject):
         return self._run(lambda c: calendar.delete_event(c, event, scope, send_cancellations),
                          event.calendar.mailbox, f"Delete {event.subject!r}", self._changed(event.calendar), on_result)
 
-    def respond(self, item_id: str, response: ResponseType, message: str = "", *, mailbox: str,
-                on_result: Callback = None) -> TaskHandle[Any]:
-        """Accept / tentatively accept / decline a meeting request in ``mailbox`` -> :attr:`changed`."""
-        return self._run(lambda c: calendar.respond(c, item_id, response, message, mailbox=mailbox), mailbox,
-                         "Respond to meeting", self._changed(FolderRef(mailbox, well_known="calendar")), on_result)
-
     # -- scheduling ----------------------------------------------------------------------------------------
     def load_free_busy(self, addresses: Sequence[str], start: datetime, end: datetime, interval_minutes: int = 30,
                        on_result: Callback = None) -> TaskHandle[Any]:
@@ -182,15 +185,55 @@ class CalendarService(QObject):
                          lambda r: self.rooms_loaded.emit(room_list, r), on_result)
 
     # -- iCalendar -----------------------------------------------------------------------------------------
-    def preview_ics(self, data: bytes, target: FolderRef, on_result: Callback = None) -> TaskHandle[Any]:
-        """Parse and validate a file without importing (the "what will be created" list); errors on :attr:`error`.
+    def preview_ics(self, data: bytes, target: FolderRef, on_result: Callback = None,
+                    on_error: Callable[[str], Any] | None = None) -> TaskHandle[Any]:
+        """Parse and validate a file without importing (the "what will be created" list); errors on :attr:`error`
+        (or to ``on_error``).
 
         ``on_result`` gets the list of EventDraft.
         """
         return self._run(lambda _c: parse_ics(data, calendar=target), LOOKUP_QUEUE, "Read .ics file",
-                         lambda _r: None, on_result)
+                         lambda _r: None, on_result, on_error)
 
-    def import_ics(self, data: bytes, target: FolderRef, on_result: Callback = None) -> TaskHandle[Any]:
+    def read_ics_file(self, path: str | Path, target: FolderRef, on_result: Callback = None,
+                      on_error: Callable[[str], Any] | None = None) -> TaskHandle[Any]:
+        """Read a file from disk and validate it, in a worker: ``on_result`` gets ``(bytes, list[EventDraft])``."""
+        def work(_c: EwsClient) -> tuple[bytes, list[EventDraft]]:
+            file = Path(path)
+            try:
+                if file.stat().st_size > MAX_ICS_BYTES:
+                    raise IcsError(f"{file.name} is larger than {MAX_ICS_BYTES // 1_000_000} MB; it was not read.")
+                data = file.read_bytes()
+            except OSError as error:
+                raise IcsError(f"{file.name} cannot be read: {error.strerror or error}") from error
+            return data, parse_ics(data, calendar=target)
+
+        return self._run(work, LOOKUP_QUEUE, "Read .ics file", lambda _r: None, on_result, on_error)
+
+    def export_ics_file(self, cal: CalendarRef, path: str | Path, start: datetime | None = None,
+                        end: datetime | None = None, on_result: Callback = None,
+                        on_error: Callable[[str], Any] | None = None) -> TaskHandle[Any]:
+        """Write ``[start, end)`` of a calendar (occurrences expanded), or the whole calendar when no range is
+        given (single events and series as their rules), to ``path``; ``on_result`` gets the number of events."""
+        def work(c: EwsClient) -> int:
+            if start is None or end is None:
+                found = calendar_files.all_events(c, cal)
+            else:
+                found = calendar.events(c, cal, start, end)
+            data = export_ics(found, cal.name)
+            file = Path(path)
+            try:
+                partial = file.with_name(file.name + ".part")
+                partial.write_bytes(data)
+                partial.replace(file)
+            except OSError as error:
+                raise IcsError(f"Could not write {file.name}: {error.strerror or error}") from error
+            return len(found)
+
+        return self._run(work, cal.folder.mailbox, f"Export {cal.name}", lambda _r: None, on_result, on_error)
+
+    def import_ics(self, data: bytes, target: FolderRef, on_result: Callback = None,
+                   on_error: Callable[[str], Any] | None = None) -> TaskHandle[Any]:
         """Import a whole file into ``target``, or nothing (a failure half-way deletes what was created).
 
         -> :attr:`imported` and :attr:`changed`; ``on_result`` gets the created Events.
@@ -202,7 +245,7 @@ class CalendarService(QObject):
             self.imported.emit(target, len(created))
             self._changed(target)(created)
 
-        return self._run(work, target.mailbox, "Import .ics file", done, on_result)
+        return self._run(work, target.mailbox, "Import .ics file", done, on_result, on_error)
 
     def export_ics(self, cal: CalendarRef, start: datetime, end: datetime,
                    on_result: Callback = None) -> TaskHandle[Any]:

@@ -14,12 +14,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QImage
 
 from app.domain.contacts import Contact, ContactFolder, ContactGroup, ContactList
 from app.domain.errors import Cancelled, MailroomError, user_message
 from app.domain.folders import FolderKind, FolderRef
 from app.domain.messages import Person
 from app.domain.vcard import export_vcards, parse_vcards
+from app.services.contact_photos import PhotoChange, decode, read_photo
 from app.tasks import TaskHandle, TaskRunner
 
 if TYPE_CHECKING:
@@ -107,6 +109,31 @@ class ContactsService(QObject):
         key = folder.mailbox if folder is not None and group.source != "directory" else None
         return self._run(work, key, on_result, on_error, f"Reading the members of {group.name}")
 
+    def photo(self, folder: FolderRef, contact: Contact, on_result: Callable[[QImage | None], Any],
+              on_error: OnError) -> TaskHandle[Any]:
+        """The contact's picture, decoded in the worker (None when it has none or it cannot be decoded)."""
+        client = self._client()
+
+        def work() -> QImage | None:
+            from app.ews import contacts
+
+            data = contacts.photo(client, folder.mailbox, contact.item_id)
+            return decode(data) if data else None
+
+        return self._run(work, folder.mailbox, on_result, on_error, f"Reading the photo of {contact.name}")
+
+    def check_photo(self, path: Path, on_result: Callable[[tuple[PhotoChange, QImage]], Any],
+                    on_error: OnError) -> TaskHandle[Any]:
+        """Read and check a picture file (size, type, decodable) off the GUI thread."""
+
+        def work() -> tuple[PhotoChange, QImage]:
+            change = read_photo(path)
+            image = decode(change.data or b"")
+            assert image is not None  # read_photo checked it decodes
+            return change, image
+
+        return self._run(work, None, on_result, on_error, f"Reading {path.name}")
+
     def search_directory(self, text: str, on_result: Callable[[tuple[list[Contact], list[ContactGroup]]], Any],
                          on_error: OnError) -> TaskHandle[Any]:
         """People and groups of the global address list (ResolveNames)."""
@@ -121,16 +148,23 @@ class ContactsService(QObject):
 
     # -- changing ----------------------------------------------------------------------------------------------
     def save_contact(self, folder: FolderRef, contact: Contact, on_result: Callable[[Contact], Any],
-                     on_error: OnError) -> TaskHandle[Any]:
-        """Create (no ``item_id``) or update a contact."""
+                     on_error: OnError, photo: PhotoChange | None = None) -> TaskHandle[Any]:
+        """Create (no ``item_id``) or update a contact; then set or remove its picture when ``photo`` says so."""
         client = self._client()
 
         def work() -> Contact:
+            from dataclasses import replace
+
             from app.ews import contacts
 
             if contact.item_id:
-                return contacts.update_contact(client, folder, contact)
-            return contacts.create_contact(client, folder, contact)
+                saved = contacts.update_contact(client, folder, contact)
+            else:
+                saved = contacts.create_contact(client, folder, contact)
+            if photo is None:
+                return saved
+            contacts.set_photo(client, folder, saved.item_id, photo.data, photo.content_type)
+            return replace(saved, has_photo=not photo.removes)
 
         return self._run(work, folder.mailbox, self._changed(folder, on_result), on_error,
                          f"Saving {contact.name}")

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
-from app import secrets
+from app import logs, secrets
 from app.domain.errors import (
     CertificateUntrusted,
     MailroomError,
@@ -274,6 +274,7 @@ class SessionService(QObject):
             self.cancel()
         self._pending = details
         self._auto = auto
+        logs.register_secret(details.password)  # whatever a library logs, this password never reaches a log
         fingerprint = self._trusted_fingerprint(details)
         handle: TaskHandle[Any] | None = None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -18,6 +19,8 @@ from PySide6.QtWidgets import (
 
 from app.domain.contacts import ADDRESS_KINDS, MAX_EMAILS, PHONE_KINDS, Contact, ContactGroup, PostalAddress
 from app.domain.messages import Person
+from app.services.contact_photos import PhotoChange
+from app.views.contact_photo import Checker, PhotoField
 
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 _MEMBER = re.compile(r"^\s*(?:(?P<name>[^<]*?)\s*<(?P<angle>[^>]+)>|(?P<bare>\S+))\s*$")
@@ -25,9 +28,11 @@ _EDITED_PHONES = ("BusinessPhone", "MobilePhone", "HomePhone")
 
 
 class ContactDialog(QDialog):
-    """New or Edit contact: names, company, title, up to three addresses, phones, work address, notes."""
+    """New or Edit contact: names, company, title, up to three addresses, phones, work address, notes and, given a
+    ``check_photo`` (``ContactsService.check_photo``), a photo row (:class:`app.views.contact_photo.PhotoField`)."""
 
-    def __init__(self, contact: Contact | None, where: str, parent: QWidget | None = None) -> None:
+    def __init__(self, contact: Contact | None, where: str, parent: QWidget | None = None, *,
+                 photo: QImage | None = None, check_photo: Checker | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("contactDialog")
         self._original = contact or Contact()
@@ -54,6 +59,10 @@ class ContactDialog(QDialog):
         self.error.setObjectName("dialogError")
         self.error.setStyleSheet("color: #b91c1c;")
         self.error.setWordWrap(True)
+        self.photo: PhotoField | None = None
+        if check_photo is not None:
+            self.photo = PhotoField(c.name, photo, c.has_photo, check_photo, self.error.setText, self)
+            form.insertRow(0, "Photo", self.photo)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self._accept)
         buttons.rejected.connect(self.reject)
@@ -69,8 +78,14 @@ class ContactDialog(QDialog):
         form.addRow(label, edit)
         return edit
 
+    def photo_change(self) -> PhotoChange | None:
+        """The picture to save (``data`` None: remove it), or None to leave it as it is."""
+        return self.photo.change if self.photo is not None else None
+
     def problem(self) -> str:
         """Why the form cannot be saved, or ""."""
+        if self.photo is not None and self.photo.pending:
+            return "The photo is still being read; save again in a moment."
         if not (self.display.text().strip() or self.given.text().strip() or self.surname.text().strip()):
             return "Give the contact a name."
         for edit in self.emails:

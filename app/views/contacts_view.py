@@ -3,19 +3,20 @@
 New/Edit/Delete follow the folder's rights (:func:`app.domain.contacts.contact_capabilities`), a disabled button
 saying why in its tooltip; the Directory is read-only and offers its groups' members (ExpandDL). "Send mail"
 opens the window's compose command addressed to the contact or the group. vCard import/export use file dialogs;
-errors appear in the view's message line, as they are.
+errors appear in the view's message line, as they are. A contact's picture is read in a worker when the server
+says it has one (``HasPicture``) and shown round in the detail pane (:mod:`app.views.contact_detail`; initials
+otherwise); the contact dialog sets or removes it.
 
 :func:`install_contacts` adds the mode to the main window (the mode switch of :mod:`app.views.calendar.modes`).
 """
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QColor
+from PySide6.QtGui import QAction, QColor, QImage
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -26,15 +27,12 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMessageBox,
     QSplitter,
-    QTextBrowser,
     QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
 from app.domain.contacts import (
-    ADDRESS_KINDS,
-    PHONE_KINDS,
     Contact,
     ContactFolder,
     ContactGroup,
@@ -42,6 +40,7 @@ from app.domain.contacts import (
     contact_capabilities,
 )
 from app.services.contacts import ContactsService
+from app.views.contact_detail import ContactDetail
 from app.views.contacts_dialogs import ContactDialog, GroupDialog
 
 DIRECTORY = "Directory (global address list)"
@@ -57,10 +56,12 @@ QLabel#contactsCount { color: #64748b; padding: 2px 8px; }
 
 
 class ContactsView(QWidget):
-    """The contacts view. Signals: loaded(int) after a list arrived (rows shown); detail_shown(object)."""
+    """The contacts view. Signals: loaded(int) after a list arrived (rows shown); detail_shown(object);
+    photo_shown(object) when a contact's picture arrived and is shown (the contact)."""
 
     loaded = Signal(int)
     detail_shown = Signal(object)
+    photo_shown = Signal(object)
 
     def __init__(self, window: Any, service: ContactsService, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -118,9 +119,9 @@ class ContactsView(QWidget):
         column.setSpacing(0)
         column.addWidget(self.list, 1)
         column.addWidget(self.count)
-        self.detail = QTextBrowser(self)
-        self.detail.setObjectName("contactDetail")
-        self.detail.setOpenLinks(False)
+        self.detail = ContactDetail(self.service, self, current=lambda: self._current)
+        self.detail.photo_shown.connect(self.photo_shown)
+        self.detail.failed.connect(self.show_message)
         self.detail.anchorClicked.connect(lambda url: self.send_mail(url.path() if url.scheme() == "mailto" else ""))
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.addWidget(left)
@@ -274,6 +275,7 @@ class ContactsView(QWidget):
         if self._detail_handle is not None:
             self._detail_handle.cancel()
             self._detail_handle = None
+        self.detail.cancel_photo()
         data = item.data(ITEM_ROLE) if item is not None else None
         self._current = data
         self._show_detail()
@@ -286,6 +288,8 @@ class ContactsView(QWidget):
                                                              self._detail_arrived, self.show_message)
         elif data is not None:
             self.detail_shown.emit(data)
+            if isinstance(data, Contact):
+                self._load_photo(data)
 
     def _detail_arrived(self, data: Contact | ContactGroup) -> None:
         self._detail_handle = None
@@ -297,9 +301,29 @@ class ContactsView(QWidget):
         self._show_detail()
         self.update_actions()
         self.detail_shown.emit(data)
+        if isinstance(data, Contact):
+            self._load_photo(data)
+
+    def _load_photo(self, contact: Contact) -> None:
+        folder = self.folder()
+        if folder is not None:
+            self.detail.load_photo(folder.ref, contact)
+
+    @property
+    def avatar(self) -> QImage | None:
+        """What the detail pane shows for the current contact (its round picture or initials)."""
+        return self.detail.avatar
+
+    @property
+    def avatar_is_photo(self) -> bool:
+        return self.detail.avatar_is_photo
+
+    def photo_of(self, contact: Contact) -> QImage | None:
+        """The contact's picture when it was read already."""
+        return self.detail.photo_of(contact)
 
     def _show_detail(self) -> None:
-        self.detail.setHtml(detail_html(self._current))
+        self.detail.show_item(self._current)
 
     # -- actions ---------------------------------------------------------------------------------------------
     def update_actions(self) -> None:
@@ -345,10 +369,11 @@ class ContactsView(QWidget):
         folder = self.folder()
         if folder is None:
             return None
-        dialog = ContactDialog(contact, folder.title, self)
+        dialog = ContactDialog(contact, folder.title, self, photo=self.photo_of(contact) if contact else None,
+                               check_photo=self.service.check_photo)
         dialog.accepted.connect(lambda: self.service.save_contact(
             folder.ref, dialog.contact(), lambda saved: self.w.show_status(f"Saved {saved.name}."),
-            self.show_message))
+            self.show_message, photo=dialog.photo_change()))
         dialog.open()
         return dialog
 
@@ -412,43 +437,6 @@ class ContactsView(QWidget):
         """An error in the view's message line ("" hides it)."""
         self.message.setText(text)
         self.message.setVisible(bool(text))
-
-
-def detail_html(data: Contact | ContactGroup | None) -> str:
-    """The detail pane's HTML for a contact, a group or nothing."""
-    e = html.escape
-    if data is None:
-        return "<p style='color:#64748b; margin:24px'>Select a contact to see the details.</p>"
-    rows: list[tuple[str, str]] = []
-    if isinstance(data, ContactGroup):
-        sub = "Directory group" if data.source == "directory" else "Contact group"
-        members = [f"<a href='mailto:{e(p.address)}'>{e(p.name or p.address)}</a>"
-                   + (f" <span style='color:#64748b'>&lt;{e(p.address)}&gt;</span>" if p.name else "")
-                   for p in data.members]
-        rows.append(("Members", "<br>".join(members) if data.members_loaded else "Loading …"))
-        initials, title = "".join(w[0] for w in data.name.split()[:2]).upper() or "G", sub + (f" · {len(data.members)} members" if data.members_loaded else "")
-    else:
-        initials = "".join(w[0] for w in data.name.split()[:2]).upper() or "?"
-        title = " · ".join(e(p) for p in (data.job_title, data.company, data.department) if p)
-        if data.emails:
-            rows.append(("E-mail", "<br>".join(f"<a href='mailto:{e(a)}'>{e(a)}</a>" for a in data.emails)))
-        for kind, number in data.phones.items():
-            rows.append((PHONE_KINDS.get(kind, kind), e(number)))
-        for address in data.addresses:
-            rows.append((f"{ADDRESS_KINDS.get(address.kind, address.kind)} address",
-                         "<br>".join(e(line) for line in address.lines())))
-        if data.notes:
-            rows.append(("Notes", e(data.notes).replace("\n", "<br>")))
-        if data.has_photo:
-            rows.append(("Photo", "The server holds a photo of this contact."))
-    body = "".join(f"<tr><td style='color:#64748b; padding:6px 16px 6px 0; vertical-align:top'>{e(label)}</td>"
-                   f"<td style='padding:6px 0'>{value}</td></tr>" for label, value in rows)
-    return (f"<div style='margin:18px 24px'><table><tr><td style='background:#2b6cb0; color:white; font-size:20px;"
-            f" font-weight:600; padding:14px 16px'>{e(initials)}</td><td style='padding-left:16px'>"
-            f"<div style='font-size:20px; font-weight:600'>{e(data.name)}</div>"
-            f"<div style='color:#475569; margin-top:4px'>{title}</div></td></tr></table>"
-            f"<table width='100%' style='margin-top:14px; border-top:1px solid #e2e8f0'><tr><td></td></tr></table>"
-            f"<table style='font-size:13px'>{body}</table></div>")
 
 
 def install_contacts(window: Any) -> ContactsView:

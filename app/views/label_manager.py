@@ -15,17 +15,13 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QDialog,
-    QDialogButtonBox,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QPushButton,
     QToolButton,
     QTreeWidget,
     QTreeWidgetItem,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -35,10 +31,11 @@ from app.domain.labels import NO_COLOR, LabelEdit, LabelError, check_name, color
 from app.domain.mailbox import MailboxRef
 from app.domain.rights import Capability
 from app.services.labels import LabelService
-from app.views.admin_widgets import Banner, JobPanel, QuestionBar, color_menu, color_of, swatch
+from app.views.admin_widgets import color_menu, color_of, swatch
+from app.views.list_manager import ListManagerDialog
 
 
-class LabelManagerDialog(QDialog):
+class LabelManagerDialog(ListManagerDialog):
     """The label manager of one mailbox (non-modal).
 
     Args:
@@ -51,18 +48,13 @@ class LabelManagerDialog(QDialog):
 
     def __init__(self, service: LabelService, mailbox: MailboxRef, capability: Capability,
                  folders: Sequence[FolderRef], parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("labelManagerDialog")
-        self.setWindowTitle(f"Labels of {mailbox.display_name} — Mailroom")
-        self.resize(560, 520)
+        super().__init__(mailbox, capability, object_name="labelManagerDialog",
+                         title=f"Labels of {mailbox.display_name}", size=(560, 520), parent=parent)
         self.service = service
-        self.mailbox = mailbox
-        self.capability = capability
         self.folders = list(folders)
         self._labels: list[Category] = service.labels(mailbox.address) or []
         self._counts: Any = service.counts(mailbox.address)
         self._pending: tuple[str, ...] | None = None
-        self.job: Any = None
         self._build()
         self._fill()
         service.labels_loaded.connect(self._on_labels)
@@ -72,12 +64,9 @@ class LabelManagerDialog(QDialog):
 
     # -- building ------------------------------------------------------------------------------------------
     def _build(self) -> None:
-        title = QLabel(f"<b>Labels of {self.mailbox.display_name}</b>", self)
-        subtitle = QLabel("Everyone who uses this mailbox sees these labels and colours. Labels on messages "
-                          "that are not in this list show in grey.", self)
-        subtitle.setWordWrap(True)
-        subtitle.setStyleSheet("color: palette(placeholder-text);")
-        self.banner = Banner(self)
+        heading = self._heading(f"Labels of {self.mailbox.display_name}",
+                                "Everyone who uses this mailbox sees these labels and colours. Labels on "
+                                "messages that are not in this list show in grey.")
         if not self.capability.allowed:
             self.banner.show_text(f"You can look at these labels but not change them. {self.capability.reason}")
         self.tree = QTreeWidget(self)
@@ -107,13 +96,7 @@ class LabelManagerDialog(QDialog):
         self.delete_button = QPushButton("&Delete…", self)
         self.rename_button.clicked.connect(self._start_rename)
         self.delete_button.clicked.connect(lambda: self.delete_label(self.current_name()))
-        side = QVBoxLayout()
-        for widget in (self.rename_button, self.color_button, self.delete_button):
-            side.addWidget(widget)
-        side.addStretch(1)
-        middle = QHBoxLayout()
-        middle.addWidget(self.tree, 1)
-        middle.addLayout(side)
+        middle = self._beside(self.tree, [self.rename_button, self.color_button, self.delete_button])
 
         self.new_name = QLineEdit(self)
         self.new_name.setObjectName("newLabelName")
@@ -135,28 +118,7 @@ class LabelManagerDialog(QDialog):
         add_row.addWidget(self.new_color)
         add_row.addWidget(self.add_button)
 
-        self.question = QuestionBar(self)
-        self.question.answered.connect(self._on_answer)
-        self.job_panel = JobPanel(self)
-        self.error_label = QLabel("", self)
-        self.error_label.setObjectName("labelManagerError")
-        self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet("color: #a1261a;")
-        self.error_label.hide()
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
-        buttons.rejected.connect(self.reject)
-
-        layout = QVBoxLayout(self)
-        layout.addWidget(title)
-        layout.addWidget(subtitle)
-        layout.addWidget(self.banner)
-        layout.addLayout(middle, 1)
-        layout.addLayout(add_row)
-        layout.addWidget(self.question)
-        layout.addWidget(self.job_panel)
-        layout.addWidget(self.error_label)
-        layout.addWidget(buttons)
-
+        self._lay_out(heading, middle, add_row, error_name="labelManagerError")
         for widget in (self.new_name, self.new_color, self.add_button):
             widget.setEnabled(self.capability.allowed)
             widget.setToolTip(self.capability.reason)
@@ -251,8 +213,7 @@ class LabelManagerDialog(QDialog):
 
     # -- internals -----------------------------------------------------------------------------------------
     def _check_allowed(self) -> bool:
-        if not self.capability.allowed:
-            self._show_error(self.capability.reason)
+        if not self._allowed():
             return False
         if self.is_busy():
             self._show_error("Wait until the current change is done.")
@@ -281,11 +242,9 @@ class LabelManagerDialog(QDialog):
         self._send(edit, select=new, then=then)
 
     def _relabel(self, old: str, new: str | None) -> None:
-        self.job = self.service.relabel(self.mailbox.address, self.folders, old, new)
-        self.job_panel.track(self.job)
-        self.job.finished.connect(lambda _n: self.service.count(self.mailbox.address, self.folders))
-        self.job.cancelled.connect(lambda _n: self.service.count(self.mailbox.address, self.folders))
-        self.job.failed.connect(self._show_error)
+        job = self._track(self.service.relabel(self.mailbox.address, self.folders, old, new))
+        job.finished.connect(lambda _n: self.service.count(self.mailbox.address, self.folders))
+        job.cancelled.connect(lambda _n: self.service.count(self.mailbox.address, self.folders))
 
     def _start_rename(self) -> None:
         item = self.tree.currentItem()
@@ -302,7 +261,7 @@ class LabelManagerDialog(QDialog):
             self.rename_label(old, new)
 
     def _on_labels(self, mailbox: str, labels: list[Category]) -> None:
-        if mailbox.casefold() == self.mailbox.key:
+        if self._is_mine(mailbox):
             current = self.current_name()
             self._labels = list(labels)
             self._fill()
@@ -310,7 +269,7 @@ class LabelManagerDialog(QDialog):
                 self.select(current)
 
     def _on_counts(self, mailbox: str, counts: Any) -> None:
-        if mailbox.casefold() == self.mailbox.key:
+        if self._is_mine(mailbox):
             self._counts = counts
             self._fill()
 
@@ -336,9 +295,7 @@ class LabelManagerDialog(QDialog):
     def _update_buttons(self) -> None:
         name = self.current_name()
         reason = self.capability.reason if not self.capability.allowed else ("" if name else "Select a label.")
-        for button in (self.rename_button, self.color_button, self.delete_button):
-            button.setEnabled(not reason)
-            button.setToolTip(reason)
+        self._explain(dict.fromkeys((self.rename_button, self.color_button, self.delete_button), reason))
         label = next((c for c in self._labels if c.name == name), None)
         self.color_button.setIcon(swatch(label.hex_color) if label is not None else swatch(color_of(NO_COLOR)))
         menu = color_menu(self.color_button, label.color if label is not None else None)
@@ -347,10 +304,6 @@ class LabelManagerDialog(QDialog):
         self.color_button.setMenu(menu)
         if old is not None:
             old.deleteLater()
-
-    def _show_error(self, text: str) -> None:
-        self.error_label.setText(text)
-        self.error_label.setVisible(bool(text))
 
 
 def _messages(count: int | None) -> str:

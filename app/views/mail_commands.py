@@ -324,7 +324,7 @@ class MailCommands(QObject):
         current = self.w.list_model.query
         if text == current.search:
             return
-        self.w.forget_shown()
+        # The reset reports an empty selection: the window forgets the shown message and updates the actions.
         self.w.list_model.set_folder(folder, ListQuery(sort=current.sort, descending=current.descending,
                                                        search=text))
         self.w.list_view.set_placeholder("Searching …" if text else "Loading …")
@@ -342,8 +342,7 @@ class MailCommands(QObject):
         s, mailbox = self.w.services, self.w.mailbox
         if self.w.folder is None or mailbox is None:
             return
-        self.w.forget_shown()
-        self.w.list_model.reload()
+        self.w.list_model.reload()  # its reset empties the selection: the reading pane shows the prompt
         s.mail.poll_now()
         s.mailboxes.refresh_counts(mailbox.address)
         s.lookups.forget_categories(mailbox.address)

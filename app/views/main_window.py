@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QCloseEvent, QDesktopServices, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QLabel,
@@ -353,22 +353,26 @@ class MainWindow(QMainWindow):
         if self._folder is not None and self._folder.key == ref.key:
             return
         self._folder, self._mailbox = ref, mailbox
-        self._detail_handle = self._cancel(self._detail_handle)
-        self._mark_timer.stop()
-        self._shown_id = ""
+        self.forget_shown()
         self.search_edit.blockSignals(True)
         self.search_edit.clear()
         self.search_edit.blockSignals(False)
         self.list_view.set_folder(ref)
         self.list_view.set_placeholder("Loading …")
+        # The reset empties the selection. Its signal is held back: the shown message is forgotten above and the
+        # actions are updated below, once each (the admin menu follows folder_opened).
+        with QSignalBlocker(self.list_view):
+            self.list_model.set_folder(ref)
+        # The label colours, once the list and the reading pane are empty (no repaint of the old folder's rows).
+        # A cached list is all there is to know: asking again would only send it round once more (this window
+        # and the label panel would set it a second time).
         master = s.lookups.categories(mailbox.address)
         self.list_model.set_master_categories(master or [])
         self.reading_pane.set_master_categories(master or [])
-        self.list_model.set_folder(ref)
         s.mail.watch_folder(ref)
         s.session.set_last_location(mailbox.address, ref.folder_id or ref.well_known)
-        s.lookups.load_categories(mailbox.address)
-        self.reading_pane.clear(SELECT_PROMPT)
+        if master is None:
+            s.lookups.load_categories(mailbox.address)  # categories_loaded follows: _on_categories
         node = self.sidebar_model.folder_node(ref)
         name = node.name if node is not None else ref.well_known
         self.setWindowTitle(f"{name} — {mailbox.display_name} — Mailroom")
@@ -524,7 +528,11 @@ class MainWindow(QMainWindow):
 
     # -- layout --------------------------------------------------------------------------------------------
     def forget_shown(self) -> None:
-        """The list is about to change under the reading pane (search, reload): show the prompt."""
+        """The list is about to change under the reading pane: show the prompt.
+
+        Not needed before ``list_model.set_folder``/``reload`` alone: the list view reports their reset as an empty
+        selection, and ``_on_selection`` does the same (and updates the actions).
+        """
         self._detail_handle = self._cancel(self._detail_handle)
         self._mark_timer.stop()
         self._shown_id = ""

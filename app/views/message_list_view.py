@@ -36,6 +36,7 @@ from app.domain.folders import FolderRef
 from app.domain.messages import MessageSummary
 from app.models.message_list_model import Column
 from app.models.roles import Roles
+from app.views.item_paint import draw_item_without_text
 
 MIME_TYPE = "application/x-mailroom-messages"
 ModelIndex = QModelIndex | QPersistentModelIndex
@@ -88,12 +89,7 @@ class CategoryChipDelegate(QStyledItemDelegate):
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: ModelIndex) -> None:
         chips = index.data(Roles.CategoriesRole) or ()
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        opt.text = ""
-        style = opt.widget.style() if opt.widget is not None else None
-        if style is not None:
-            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
+        draw_item_without_text(self, painter, option, index)
         if not chips:
             return
         painter.save()

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from PySide6.QtCore import QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPixmap
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QToolButton, QVBoxLayout, QWidget
 
 from app.domain.messages import AttachmentInfo
 from app.views.reading_flow_layout import FlowLayout
@@ -20,6 +20,13 @@ BADGE_COLORS = {
     "png": "#7b4fd6", "jpg": "#7b4fd6", "jpeg": "#7b4fd6", "gif": "#7b4fd6", "svg": "#7b4fd6",
     "eml": "#0b62c4", "msg": "#0b62c4", "ics": "#0b62c4",
 }  # fmt: skip
+CALENDAR_TYPES = ("text/calendar", "application/ics")
+
+
+def is_calendar_file(attachment: AttachmentInfo) -> bool:
+    """An iCalendar attachment (by content type or a ``.ics`` / ``.ical`` / ``.ifb`` name)."""
+    kind = (attachment.content_type or "").split(";")[0].strip().lower()
+    return kind in CALENDAR_TYPES or (attachment.name or "").lower().endswith((".ics", ".ical", ".ifb"))
 
 
 def file_badge(name: str, ratio: float) -> QPixmap:
@@ -48,11 +55,15 @@ def file_badge(name: str, ratio: float) -> QPixmap:
 class AttachmentButton(QToolButton):
     """One attachment: a badge, the name and the size; a click asks to save it.
 
+    An iCalendar file also has a menu (the arrow): "Add to calendar…" and "Save as…".
+
     Signals:
         save_requested(AttachmentInfo): The user clicked it (or pressed Space on it).
+        add_to_calendar_requested(AttachmentInfo): The user chose "Add to calendar…" (iCalendar files only).
     """
 
     save_requested = Signal(object)
+    add_to_calendar_requested = Signal(object)
     _NAME_WIDTH = 230
 
     def __init__(self, attachment: AttachmentInfo, parent: QWidget | None = None) -> None:
@@ -90,6 +101,17 @@ class AttachmentButton(QToolButton):
         for child in (badge, self.name_label, self.size_label):
             child.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.clicked.connect(self._clicked)
+        self.add_to_calendar = None
+        if is_calendar_file(attachment):
+            menu = QMenu(self)
+            self.add_to_calendar = menu.addAction("Add to calendar…")
+            self.add_to_calendar.setObjectName("addToCalendar")
+            self.add_to_calendar.triggered.connect(lambda: self.add_to_calendar_requested.emit(self.attachment))
+            menu.addAction("Save as…").triggered.connect(self._clicked)
+            self.setMenu(menu)
+            self.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+            self.setToolTip(f"Save as… {name} ({size}); the arrow offers “Add to calendar…”")
+            layout.setContentsMargins(8, 6, 24, 6)
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
         return self.layout().sizeHint()
@@ -106,9 +128,11 @@ class AttachmentsBar(QWidget):
 
     Signals:
         save_requested(AttachmentInfo): The user chose "Save as…" for an attachment.
+        add_to_calendar_requested(AttachmentInfo): The user chose "Add to calendar…" for an iCalendar file.
     """
 
     save_requested = Signal(object)
+    add_to_calendar_requested = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -124,6 +148,7 @@ class AttachmentsBar(QWidget):
         for attachment in attachments:
             button = AttachmentButton(attachment, self)
             button.save_requested.connect(self.save_requested)
+            button.add_to_calendar_requested.connect(self.add_to_calendar_requested)
             self._flow.addWidget(button)
         self.setVisible(bool(attachments))
 

@@ -18,8 +18,10 @@ from PySide6.QtCore import Qt, QThreadPool, QUrl, Signal
 from PySide6.QtWidgets import QDialog, QFrame, QLabel, QStackedLayout, QToolButton, QVBoxLayout, QWidget
 
 from app.domain.categories import Category
+from app.domain.meetings import meeting_kind
 from app.domain.messages import MessageDetail
 from app.domain.sanitize import normalize_cid
+from app.views.meeting_bar import MeetingBar
 from app.views.reading_attachments import AttachmentsBar
 from app.views.reading_banner import RemoteContentBanner
 from app.views.reading_flow_layout import FlowLayout
@@ -69,9 +71,14 @@ class ReadingPane(QWidget):
         open_link_requested(QUrl): The user clicked a link and confirmed its real target; open it outside the app.
         remote_content_requested(): The user asked to see this message's remote content (the pane re-renders).
         body_loaded(bool): The message body finished rendering (ok).
+        meeting_shown(MessageDetail, MeetingKind): A meeting request or cancellation is shown (the
+            :attr:`meeting_bar` waits for its details).
+        add_to_calendar_requested(AttachmentInfo): The user chose "Add to calendar…" for an iCalendar attachment.
     """
 
     save_attachment_requested = Signal(object)
+    meeting_shown = Signal(object, object)
+    add_to_calendar_requested = Signal(object)
     open_link_requested = Signal(QUrl)
     remote_content_requested = Signal()
     body_loaded = Signal(bool)
@@ -114,11 +121,14 @@ class ReadingPane(QWidget):
         column.setSpacing(0)
         self.header = ReadingHeader(content)
         column.addWidget(self.header)
+        self.meeting_bar = MeetingBar(content)
+        column.addWidget(self.meeting_bar)
         self.banner = RemoteContentBanner(content)
         self.banner.show_remote_requested.connect(self.show_remote_content)
         column.addWidget(self.banner)
         self.attachments_bar = AttachmentsBar(content)
         self.attachments_bar.save_requested.connect(self.save_attachment_requested)
+        self.attachments_bar.add_to_calendar_requested.connect(self.add_to_calendar_requested)
         column.addWidget(self.attachments_bar)
         separator = QFrame(content)
         separator.setObjectName("readingSeparator")
@@ -175,6 +185,12 @@ class ReadingPane(QWidget):
         )  # filled when the body is ready (inline parts are not listed)
         self.banner.hide()
         self._stack.setCurrentWidget(self._content)
+        kind = meeting_kind(detail.item_class)
+        if kind is None:
+            self.meeting_bar.clear()
+        elif not same or self.meeting_bar.info is None:
+            self.meeting_bar.show_loading(kind)
+            self.meeting_shown.emit(detail, kind)
         self._render()
 
     def clear(self, text: str = "") -> None:
@@ -184,6 +200,7 @@ class ReadingPane(QWidget):
         self._inline_images = {}
         self._allow_remote = False
         self._close_link_dialog()
+        self.meeting_bar.clear()
         self.placeholder.setText(text)
         self.placeholder.setAccessibleName(text or "No message")
         self._stack.setCurrentWidget(self.placeholder)

@@ -16,8 +16,6 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QDialog,
-    QDialogButtonBox,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -36,7 +34,9 @@ from app.domain.mailbox import MailboxRef
 from app.domain.rights import Capability
 from app.domain.rules import OUTLOOK_BLOB_WARNING, Rule, summary
 from app.services.rules import RulesService
-from app.views.admin_widgets import Banner, JobPanel, QuestionBar
+from app.views.admin_widgets import Banner
+from app.views.item_paint import draw_item_without_text
+from app.views.list_manager import ListManagerDialog
 from app.views.rule_editor import RuleEditorDialog
 
 RuleRole = int(Qt.ItemDataRole.UserRole) + 1
@@ -52,12 +52,8 @@ class RuleDelegate(QStyledItemDelegate):
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
               index: QModelIndex | QPersistentModelIndex) -> None:
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        opt.text = ""
-        style = opt.widget.style() if opt.widget is not None else None
+        opt, style = draw_item_without_text(self, painter, option, index)
         if style is not None:
-            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
             check = style.subElementRect(QStyle.SubElement.SE_ItemViewItemCheckIndicator, opt, opt.widget)
             left = check.right() + 8
         else:
@@ -89,7 +85,7 @@ class RuleDelegate(QStyledItemDelegate):
         painter.restore()
 
 
-class RulesManagerDialog(QDialog):
+class RulesManagerDialog(ListManagerDialog):
     """The rules of one mailbox (non-modal).
 
     Args:
@@ -103,18 +99,13 @@ class RulesManagerDialog(QDialog):
 
     def __init__(self, service: RulesService, mailbox: MailboxRef, capability: Capability,
                  folders: Sequence[FolderNode], labels: Sequence[Category], parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("rulesManagerDialog")
-        self.setWindowTitle(f"Rules of {mailbox.display_name} — Mailroom")
-        self.resize(720, 520)
+        super().__init__(mailbox, capability, object_name="rulesManagerDialog",
+                         title=f"Rules of {mailbox.display_name}", size=(720, 520), parent=parent)
         self.service = service
-        self.mailbox = mailbox
-        self.capability = capability
         self.folders = list(folders)
         self.labels = list(labels)
         self.rule_set: Any = None
         self.editor: RuleEditorDialog | None = None
-        self.job: Any = None
         self._after_consent: Callable[[], None] | None = None
         self._pending_delete: Rule | None = None
         self._loading = True
@@ -127,12 +118,9 @@ class RulesManagerDialog(QDialog):
 
     # -- building ------------------------------------------------------------------------------------------
     def _build(self) -> None:
-        title = QLabel(f"<b>Inbox rules of {self.mailbox.display_name}</b>", self)
-        subtitle = QLabel("Exchange runs these rules on every message that arrives in this mailbox, top to bottom, "
-                          "even when nobody has Mailroom open.", self)
-        subtitle.setWordWrap(True)
-        subtitle.setStyleSheet("color: palette(placeholder-text);")
-        self.banner = Banner(self)
+        heading = self._heading(f"Inbox rules of {self.mailbox.display_name}",
+                                "Exchange runs these rules on every message that arrives in this mailbox, top to "
+                                "bottom, even when nobody has Mailroom open.")
         self.blob_banner = Banner(self)
         self.list = QListWidget(self)
         self.list.setObjectName("ruleList")
@@ -163,20 +151,12 @@ class RulesManagerDialog(QDialog):
         self.delete_button.clicked.connect(self.delete_current)
         self.up_button.clicked.connect(lambda: self.move_current(-1))
         self.down_button.clicked.connect(lambda: self.move_current(+1))
-        side = QVBoxLayout()
-        for button in (self.new_button, self.edit_button, self.duplicate_button, self.delete_button):
-            side.addWidget(button)
-        side.addSpacing(12)
-        side.addWidget(self.up_button)
-        side.addWidget(self.down_button)
-        side.addStretch(1)
-        middle = QHBoxLayout()
         column = QVBoxLayout()
         column.addWidget(self.list, 1)
         column.addWidget(self.placeholder, 1)
         self.list.hide()
-        middle.addLayout(column, 1)
-        middle.addLayout(side)
+        middle = self._beside(column, [self.new_button, self.edit_button, self.duplicate_button, self.delete_button,
+                                       12, self.up_button, self.down_button])
 
         self.run_folder = QComboBox(self)
         self.run_folder.setObjectName("runFolder")
@@ -195,27 +175,7 @@ class RulesManagerDialog(QDialog):
         run_row.addWidget(self.run_button)
         run_row.addStretch(1)
 
-        self.question = QuestionBar(self)
-        self.question.answered.connect(self._on_answer)
-        self.job_panel = JobPanel(self)
-        self.error_label = QLabel("", self)
-        self.error_label.setObjectName("rulesError")
-        self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet("color: #a1261a;")
-        self.error_label.hide()
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(title)
-        layout.addWidget(subtitle)
-        layout.addWidget(self.banner)
-        layout.addWidget(self.blob_banner)
-        layout.addLayout(middle, 1)
-        layout.addLayout(run_row)
-        layout.addWidget(self.question)
-        layout.addWidget(self.job_panel)
-        layout.addWidget(self.error_label)
-        layout.addWidget(buttons)
+        self._lay_out(heading, middle, run_row, error_name="rulesError", banners=[self.blob_banner])
         if not self.capability.allowed:
             self.banner.show_text(f"{self.capability.reason} Without Full Access you cannot change them, and "
                                   "Exchange may not show them at all.")
@@ -291,18 +251,9 @@ class RulesManagerDialog(QDialog):
         rule = self.current_rule()
         if rule is None or folder is None or not self._allowed():
             return None
-        self.job = self.service.run_now(folder, rule, self.folder_name(folder))
-        self.job_panel.track(self.job)
-        self.job.failed.connect(self._show_error)
-        return self.job
+        return self._track(self.service.run_now(folder, rule, self.folder_name(folder)))
 
     # -- internals -----------------------------------------------------------------------------------------
-    def _allowed(self) -> bool:
-        if not self.capability.allowed:
-            self._show_error(self.capability.reason)
-            return False
-        return True
-
     def _write(self, action: Callable[[], None], select: str = "") -> None:
         """Run a change, asking first when it would remove Outlook's client-only rules."""
         self.error_label.hide()
@@ -356,7 +307,7 @@ class RulesManagerDialog(QDialog):
         self._fill()
 
     def _on_rules(self, mailbox: str, rule_set: Any) -> None:
-        if mailbox.casefold() != self.mailbox.key:
+        if not self._is_mine(mailbox):
             return
         self._loading = False
         self.rule_set = rule_set
@@ -418,11 +369,5 @@ class RulesManagerDialog(QDialog):
                                                     else ""),
             self.run_button: no_rights or pick or ("" if self.run_folder.count() else "No folder to run it on."),
         }
-        for button, reason in states.items():
-            button.setEnabled(not reason)
-            button.setToolTip(reason)
+        self._explain(states)
         self.edit_button.setText("&View…" if no_rights else "&Edit…")
-
-    def _show_error(self, text: str) -> None:
-        self.error_label.setText(text)
-        self.error_label.setVisible(bool(text))

@@ -302,32 +302,21 @@ class SidebarView(QTreeView):
         event.acceptProposedAction()
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802 - Qt's name
+        pos = event.position().toPoint()
         folder = DraggedFolder.from_mime(event.mimeData())
+        dragged = DraggedMessages.from_mime(event.mimeData()) if folder is None else None
         if folder is not None:
-            refusal = self.folder_refusal_at(event.position().toPoint(), folder)
-            self._refuse_or_accept(event, refusal, False)
-            if not refusal:
-                super().dragMoveEvent(event)  # the drop indicator
-                self._refuse_or_accept(event, "", False)
-            return
-        dragged = DraggedMessages.from_mime(event.mimeData())
-        if dragged is None:
+            copy, refusal = False, self.folder_refusal_at(pos, folder)
+        elif dragged is not None:
+            copy = self._is_copy(event)
+            refusal = self.refusal_at(pos, dragged, copy)
+        else:
             event.ignore()
             return
-        copy = self._is_copy(event)
-        refusal = self.refusal_at(event.position().toPoint(), dragged, copy)
-        if refusal:
-            if refusal != self._last_refusal:
-                self._last_refusal = refusal
-                self.drop_refused.emit(refusal)
-            event.ignore()
-            return
-        self._last_refusal = ""
-        event.setDropAction(Qt.DropAction.CopyAction if copy else Qt.DropAction.MoveAction)
-        event.accept()
-        super().dragMoveEvent(event)
-        event.setDropAction(Qt.DropAction.CopyAction if copy else Qt.DropAction.MoveAction)
-        event.accept()
+        self._refuse_or_accept(event, refusal, copy)
+        if not refusal:
+            super().dragMoveEvent(event)  # the drop indicator (it may ignore the event: accept it again)
+            self._refuse_or_accept(event, "", copy)
 
     def _refuse_or_accept(self, event: QDragMoveEvent, refusal: str, copy: bool) -> None:
         if refusal:

@@ -6,12 +6,14 @@ flags; private items keep their details hidden unless the caller owns or fully a
 ``FreeBusyTimeAndSubjectAndLocation`` -> times plus subject and location; ``FreeBusyTimeOnly`` (Exchange's
 default for colleagues) -> times only, and a requested Detailed view is answered as FreeBusy;
 no right at all -> ``ErrorNoFreeBusyAccess``. Recurring series are expanded with CalendarView's expansion
-(:func:`ews_emulator.ops.calendarview.expand`), so both always agree.
+(:func:`ews_emulator.ops.calendarview.expand`), so both always agree; a modified occurrence (an exception)
+reports its own subject, location, free/busy status and flags, not the series'.
 Times in the answer are wall-clock times of the request's ``t:TimeZone``, without an offset.
 """
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -42,6 +44,7 @@ class Event:
     row: ItemRow
     recurring: bool
     exception: bool
+    element: etree._Element  # the item (for an occurrence: the occurrence as GetItem shows it)
 
 
 @operation("GetUserAvailabilityRequest")
@@ -140,15 +143,28 @@ def _events(ctx: Ctx, folder_id: int, start: float, end: float) -> list[Event]:
     for row in rows:
         el = row.element_tree()
         busy = el.findtext(f"{_T}LegacyFreeBusyStatus") or "Busy"
-        if el.findtext(f"{_T}IsCancelled") in ("true", "1") or busy == "Free":
+        if not row.recurring and (el.findtext(f"{_T}IsCancelled") in ("true", "1") or busy == "Free"):
             continue
         if row.recurring and row.start_ts is not None and row.end_ts is not None:
             for occ in expand(row, int(start), round(end), el):
-                out.append(Event(occ.start, occ.end, busy, row, True, occ.is_exception))
+                occ_el = _occurrence_element(el, occ) if occ.is_exception else el
+                occ_busy = occ_el.findtext(f"{_T}LegacyFreeBusyStatus") or busy
+                if occ_el.findtext(f"{_T}IsCancelled") in ("true", "1") or occ_busy == "Free":
+                    continue
+                out.append(Event(occ.start, occ.end, occ_busy, row, True, occ.is_exception, occ_el))
         elif row.start_ts is not None and row.end_ts is not None and row.start_ts < end and row.end_ts > start:
-            out.append(Event(row.start_ts, row.end_ts, busy, row, False, False))
+            out.append(Event(row.start_ts, row.end_ts, busy, row, False, False, el))
     out.sort(key=lambda e: (e.start, e.end))
     return out
+
+
+def _occurrence_element(master: etree._Element, occ) -> etree._Element:
+    """A modified occurrence with its own properties (the exception data kept on the master applied)."""
+    from ews_emulator.ops.itemxml import _apply_occurrence
+
+    src = copy.deepcopy(master)
+    _apply_occurrence(src, occ)
+    return src
 
 
 def _merged(events: list[Event], start: float, end: float, interval: int) -> str:
@@ -177,13 +193,13 @@ def _event_el(ev: Event, zone: Zone, level: str, access: Access) -> etree._Eleme
     etree.SubElement(el, t("BusyType")).text = ev.busy
     if level == READ_NONE or level not in (READ_FULL, READ_TSL):
         return el
-    item = ev.row.element_tree()
+    item = ev.element
     private = item.findtext(f"{_T}Sensitivity") in ("Private", "Confidential")
     details = etree.SubElement(el, t("CalendarEventDetails"))
     if level == READ_FULL:
         details.append(_id_text(ev.row))
     if not private or access.everything:
-        etree.SubElement(details, t("Subject")).text = ev.row.subject
+        etree.SubElement(details, t("Subject")).text = item.findtext(f"{_T}Subject") or ""
         location = item.findtext(f"{_T}Location")
         if location:
             etree.SubElement(details, t("Location")).text = location

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, datetime
 
 from lxml import etree
@@ -23,12 +24,26 @@ def folder_id_el(folder: Folder, tag: str = "FolderId") -> etree._Element:
                          ChangeKey=change_key("folder", folder.change_num))
 
 
+_RIGHTS_ELEMENTS: dict[tuple[tuple[str, bool], ...], etree._Element] = {}
+
+
 def rights_el(rights: dict[str, bool]) -> etree._Element:
-    """``t:EffectiveRights`` from an ordered dict (see :mod:`ews_emulator.rights`)."""
-    el = etree.Element(t("EffectiveRights"))
-    for name, value in rights.items():
-        etree.SubElement(el, t(name)).text = bool_text(value)
-    return el
+    """``t:EffectiveRights`` from an ordered dict (see :mod:`ews_emulator.rights`).
+
+    There are only a few distinct rights sets: each is built once and copied (a CalendarView of 5,000 items
+    asks for the same one 5,000 times).
+    """
+    key = tuple(rights.items())
+    made = _RIGHTS_ELEMENTS.get(key)
+    if made is None:
+        made = etree.Element(t("EffectiveRights"))
+        for name, value in key:
+            etree.SubElement(made, t(name)).text = bool_text(value)
+        if len(_RIGHTS_ELEMENTS) < 256:
+            _RIGHTS_ELEMENTS[key] = made
+        else:
+            return made
+    return copy.deepcopy(made)
 
 
 def mailbox_el(tag: str, name: str | None, address: str, routing: str = "SMTP",

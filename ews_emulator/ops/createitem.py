@@ -10,8 +10,9 @@
   mailbox its copy is saved in (the caller for ``SendOnly``).
 * Response objects: ``ReplyToItem``/``ReplyAllToItem``/``ForwardItem`` build the new message from the
   referenced one (subject prefix, quoted body, derived recipients). Meeting requests and the responses
-  Accept/Tentative/Decline are :mod:`ews_emulator.meetings`' business; the other response objects
-  (cancel, remove, ...) are answered with ``ErrorInvalidOperation``.
+  Accept/Tentative/Decline are :mod:`ews_emulator.meetings`' business, ``CancelCalendarItem``
+  :mod:`ews_emulator.meeting_updates`'; the other response objects (remove, ...) are answered with
+  ``ErrorInvalidOperation``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from ews_emulator.errors import EwsError, access_denied
 from ews_emulator.exchange.context import Ctx
 from ews_emulator.exchange.registry import operation
 from ews_emulator.exchange.responses import each_message
+from ews_emulator.meeting_updates import cancel_calendar_item
 from ews_emulator.meetings import INVITING, RESPONSES, create_meeting, has_attendees, respond
 from ews_emulator.ops.attachments_write import attachments_el
 from ews_emulator.ops.common import find_t, item_id_el
@@ -90,6 +92,9 @@ def create_item(ctx: Ctx, req: etree._Element) -> etree._Element:
         items = etree.Element(m("Items"))
         if kind in RESPONSES:
             result = respond(ctx, el, request.disposition, request.saved_ref)
+        elif kind == "CancelCalendarItem":
+            cancel_calendar_item(ctx, el, request.disposition, request.saved_ref)
+            result = None
         elif kind in MEETING_RESPONSES:
             raise EwsError("ErrorInvalidOperation", f"{kind} is not supported by this server yet.")
         elif kind in REPLY_KINDS:

@@ -5,9 +5,10 @@ The item always stays in its own mailbox: ``MoveToDeletedItems`` moves it to the
 mailbox that holds it (not the caller's), and an item already in Deleted Items is soft-deleted instead, as
 Outlook and Exchange do; ``SoftDelete`` moves it to that mailbox's Recoverable Items\\Deletions (the
 dumpster); ``HardDelete`` removes it. Calendar items need ``SendMeetingCancellations`` and tasks
-``AffectedTaskOccurrences`` (exchangelib always sends both); cancellations themselves are the calendar
-operations' business and are not sent here. Deleting an occurrence (occurrence id or
-``t:OccurrenceItemId``) removes it from its series (:mod:`ews_emulator.occurrences`).
+``AffectedTaskOccurrences`` (exchangelib always sends both); deleting the organizer's sent meeting (or one
+occurrence of it) with ``SendOnlyToAll``/``SendToAllAndSaveCopy`` sends cancellations first
+(:mod:`ews_emulator.meeting_updates`, :mod:`ews_emulator.occurrence_meetings`). Deleting an occurrence
+(occurrence id or ``t:OccurrenceItemId``) removes it from its series (:mod:`ews_emulator.occurrences`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from ews_emulator.errors import EwsError, access_denied
 from ews_emulator.exchange.context import Ctx
 from ews_emulator.exchange.registry import operation
 from ews_emulator.exchange.responses import each_message
+from ews_emulator.meeting_updates import CANCELLING, cancel_for, is_sent_meeting
+from ews_emulator.occurrence_meetings import cancel_occurrence
 from ews_emulator.occurrences import delete_occurrence, is_occurrence_ref
 from ews_emulator.ops.common import find_t
 from ews_emulator.ops.itemparse import kids, resolve_ref
@@ -55,6 +58,7 @@ def delete_item(ctx: Ctx, req: etree._Element) -> etree._Element:
             if cancellations is None:
                 raise EwsError("ErrorSendMeetingCancellationsRequired",
                                "SendMeetingCancellations is required for calendar items.")
+            cancel_occurrence(ctx, ref, cancellations)
             delete_occurrence(ctx, ref)
             return
         row, folder, acc = resolve_ref(ctx, ref)
@@ -65,6 +69,10 @@ def delete_item(ctx: Ctx, req: etree._Element) -> etree._Element:
             raise EwsError("ErrorAffectedTaskOccurrencesRequired", "AffectedTaskOccurrences is required for tasks.")
         if not acc.can_delete_item(row.created_by, ctx.caller.id):
             raise access_denied()
+        if row.element == "CalendarItem" and cancellations in CANCELLING:
+            meeting = row.element_tree()
+            if is_sent_meeting(row, meeting):
+                cancel_for(ctx, row, meeting, None, save_copy=cancellations == "SendToAllAndSaveCopy", given=None)
         dispose(ctx, row, folder, delete_type)
 
     return each_message("DeleteItem", kids(find_t(req, "m:ItemIds")), fill)

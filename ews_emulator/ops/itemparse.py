@@ -181,8 +181,9 @@ def parse_attachment(el: etree._Element) -> AttachmentSpec:
             content = base64.b64decode(raw.encode("ascii"), validate=False)
         except (binascii.Error, ValueError) as exc:
             raise EwsError("ErrorInvalidValueForProperty", "The attachment content is not valid base64.") from exc
+        photo = (el.findtext(f"{_T}IsContactPhoto") or "").strip() in ("true", "1")
         return AttachmentSpec(name, (el.findtext(f"{_T}ContentType") or "application/octet-stream").strip(),
-                              content=content, content_id=content_id, is_inline=is_inline)
+                              content=content, content_id=content_id, is_inline=is_inline, is_contact_photo=photo)
     if kind == "ItemAttachment":
         inner = next((c for c in el if local(c) in ITEM_TYPES), None)
         if inner is None:

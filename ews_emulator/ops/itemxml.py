@@ -292,7 +292,7 @@ def attachment_meta(row: ItemRow, a) -> etree._Element:  # a: sqlite3.Row from I
     etree.SubElement(el, t("LastModifiedTime")).text = fmt_ts(a["modified"])
     etree.SubElement(el, t("IsInline")).text = bool_text(bool(a["is_inline"]))
     if not a["is_item"]:
-        etree.SubElement(el, t("IsContactPhoto")).text = "false"
+        etree.SubElement(el, t("IsContactPhoto")).text = bool_text(bool(a["is_contact_photo"]))
     return el
 
 
@@ -376,8 +376,10 @@ def _occurrence_info(p: _Props, which: str) -> list[etree._Element] | None:
 def _is_meeting(p: _Props) -> list[etree._Element] | None:
     if p.element != "CalendarItem":
         return None
-    has = p.src.find(f"{_T}RequiredAttendees") is not None or p.src.find(f"{_T}OptionalAttendees") is not None
-    return p.stored.get("IsMeeting") or _simple("IsMeeting", has)
+    stored = p.stored.get("IsMeeting")
+    if stored:
+        return stored
+    return _simple("IsMeeting", "RequiredAttendees" in p.stored or "OptionalAttendees" in p.stored)
 
 
 def _if_calendar(name: str, value: object) -> Callable[[_Props], list[etree._Element] | None]:
@@ -420,6 +422,8 @@ _ItemProps.computed = {
     "IsAllDayEvent": _if_calendar("IsAllDayEvent", False),
     "FirstOccurrence": lambda p: _occurrence_info(p, "FirstOccurrence"),
     "LastOccurrence": lambda p: _occurrence_info(p, "LastOccurrence"),
+    "HasPicture": lambda p: _simple("HasPicture", any(a["is_contact_photo"] for a in p.ctx.store.items.attachments(
+        _row(p).id))) if p.element == "Contact" else None,
 }
 
 

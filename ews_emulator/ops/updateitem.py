@@ -14,6 +14,8 @@
   (``ErrorInvalidPropertyUpdateSentMessage``).
 * Occurrences (an occurrence id or ``t:OccurrenceItemId``) become exceptions of their series, see
   :mod:`ews_emulator.occurrences`.
+* A sent meeting changed by its organizer with ``SendMeetingInvitationsOrCancellations`` other than
+  ``SendToNone`` sends updates (:mod:`ews_emulator.meeting_updates`).
 * ``MessageDisposition="SendAndSaveCopy"``/``"SendOnly"`` on a draft sends it after the update, under
   the same Send As rules as SendItem; a refused send leaves the draft unchanged.
 """
@@ -28,6 +30,8 @@ from ews_emulator.errors import EwsError
 from ews_emulator.exchange.context import Ctx
 from ews_emulator.exchange.registry import operation
 from ews_emulator.exchange.responses import each_message
+from ews_emulator.meeting_updates import SENDING, is_sent_meeting, send_update
+from ews_emulator.occurrence_meetings import occurrence_times, send_occurrence_update
 from ews_emulator.occurrences import is_occurrence_ref, update_occurrence
 from ews_emulator.ops.attachments_write import require_modify
 from ews_emulator.ops.common import find_t, item_id_el
@@ -71,7 +75,10 @@ def update_item(ctx: Ctx, req: etree._Element) -> etree._Element:
             if invitations is None:
                 raise EwsError("ErrorSendMeetingInvitationsOrCancellationsRequired",
                                "SendMeetingInvitationsOrCancellations is required for calendar items.")
+            prior = occurrence_times(ctx, ref) if invitations in SENDING else None
             master, occ = update_occurrence(ctx, ref, kids(updates), conflict)
+            if prior is not None and is_sent_meeting(master, master.element_tree()):
+                send_occurrence_update(ctx, prior, master, occ, invitations)
             items = etree.SubElement(msg, m("Items"))
             etree.SubElement(items, t("CalendarItem")).append(item_id_for(master, occ))
             etree.SubElement(etree.SubElement(msg, m("ConflictResults")), t("Count")).text = "0"
@@ -87,6 +94,7 @@ def update_item(ctx: Ctx, req: etree._Element) -> etree._Element:
                            "SendMeetingInvitationsOrCancellations is required for calendar items.")
         if not only_read_state(kids(updates)):
             require_modify(ctx, row, acc)
+        before = row.element_tree() if invitations in SENDING and is_sent_meeting(row, el) else None
         apply_updates(el, kids(updates), is_draft=row.is_draft or kind not in MESSAGE_KINDS)
         sending = disposition in ("SendAndSaveCopy", "SendOnly") and kind in MESSAGE_KINDS
         save_to = None
@@ -95,6 +103,8 @@ def update_item(ctx: Ctx, req: etree._Element) -> etree._Element:
         items = etree.SubElement(msg, m("Items"))
         with ctx.store.db.tx() as con:
             row = ctx.store.items.update(con, row, el, ctx.caller.display_name)
+            if before is not None:  # the organizer changed a sent meeting: updates go out
+                row = send_update(ctx, before, row, invitations)
             if sending:
                 send_stored(ctx, row, save_to)
             else:

@@ -31,7 +31,8 @@ def contact_items(spec: dict, people: People, rng: random.Random) -> list[etree.
     """The contacts (and optional contact group) one mailbox's spec asks for.
 
     ``spec``: ``{"customers": [start, count], "candidates": n, "fixed": [{first, last, email, company, title}],
-    "categories": {"Name": probability}, "group": {"name": ..., "members": n}}``.
+    "categories": {"Name": probability}, "group": {"name": ..., "members": n}}``; ``"photos": n`` (the first n
+    contacts get a picture, :mod:`ews_emulator.seedgen.photos`) is applied by the seed when it stores them.
     """
     chosen: list[Person] = []
     if "customers" in spec:

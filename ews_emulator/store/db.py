@@ -131,7 +131,8 @@ CREATE TABLE IF NOT EXISTS attachments (
     size INTEGER NOT NULL,
     content BLOB,                     -- file attachments
     item_xml BLOB,                    -- item attachments
-    modified INTEGER NOT NULL
+    modified INTEGER NOT NULL,
+    is_contact_photo INTEGER NOT NULL DEFAULT 0  -- a contact's picture (FileAttachment IsContactPhoto)
 );
 CREATE INDEX IF NOT EXISTS attachments_item ON attachments(item_id);
 
@@ -210,11 +211,19 @@ class Database:
         self.lock = threading.RLock()
         with self.lock:
             self.connection().executescript(DDL)  # executescript commits on its own
+            self._add_missing_columns()
         with self.tx() as con:
             con.execute(
                 "INSERT OR IGNORE INTO meta(key, value) VALUES ('change_num', '1'), ('schema', ?)",
                 (str(SCHEMA_VERSION),),
             )
+
+    def _add_missing_columns(self) -> None:
+        """Columns added after a store file was created (additive, so older files keep working)."""
+        con = self.connection()
+        columns = {r[1] for r in con.execute("PRAGMA table_info(attachments)")}
+        if "is_contact_photo" not in columns:
+            con.execute("ALTER TABLE attachments ADD COLUMN is_contact_photo INTEGER NOT NULL DEFAULT 0")
 
     def connection(self) -> sqlite3.Connection:
         con = getattr(self._local, "con", None)

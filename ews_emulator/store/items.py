@@ -264,8 +264,8 @@ class ItemStore:
         new_id = int(cur.lastrowid)  # type: ignore[arg-type]
         con.execute(
             "INSERT INTO attachments(item_id, name, content_type, content_id, is_inline, size, content, item_xml,"
-            " modified) SELECT ?, name, content_type, content_id, is_inline, size, content, item_xml, modified"
-            " FROM attachments WHERE item_id = ? ORDER BY id", (new_id, row.id),
+            " modified, is_contact_photo) SELECT ?, name, content_type, content_id, is_inline, size, content,"
+            " item_xml, modified, is_contact_photo FROM attachments WHERE item_id = ? ORDER BY id", (new_id, row.id),
         )
         return self.get(new_id)  # type: ignore[return-value]
 
@@ -281,7 +281,7 @@ class ItemStore:
     # Attachments ------------------------------------------------------------------------
     def attachments(self, item_id: int) -> list[sqlite3.Row]:
         return self.db.connection().execute(
-            "SELECT id, item_id, name, content_type, content_id, is_inline, size, modified,"
+            "SELECT id, item_id, name, content_type, content_id, is_inline, size, modified, is_contact_photo,"
             " item_xml IS NOT NULL AS is_item FROM attachments WHERE item_id = ? ORDER BY id", (item_id,)
         ).fetchall()
 
@@ -290,12 +290,13 @@ class ItemStore:
 
     def add_attachment(self, con: sqlite3.Connection, item_id: int, name: str, content_type: str,
                        content: bytes | None = None, item_xml: bytes | None = None, content_id: str | None = None,
-                       is_inline: bool = False) -> int:
+                       is_inline: bool = False, is_contact_photo: bool = False) -> int:
         size = len(content or item_xml or b"")
         cur = con.execute(
             "INSERT INTO attachments(item_id, name, content_type, content_id, is_inline, size, content, item_xml,"
-            " modified) VALUES (?,?,?,?,?,?,?,?,?)",
-            (item_id, name, content_type, content_id, int(is_inline), size, content, item_xml, int(time.time())),
+            " modified, is_contact_photo) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (item_id, name, content_type, content_id, int(is_inline), size, content, item_xml, int(time.time()),
+             int(is_contact_photo)),
         )
         self._refresh_attachment_flag(con, item_id)
         return int(cur.lastrowid)  # type: ignore[arg-type]

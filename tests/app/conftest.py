@@ -13,11 +13,14 @@ from tests.support.app_driver import Driver, start_app, stop_app
 
 @pytest.fixture
 def drive(qtbot, tmp_path) -> Iterator[Callable[..., Driver]]:
-    """``drive(emu, "alice", wait=True, **options)`` -> a signed-in main window, stopped at the end of the test."""
+    """``drive(emu, "alice", wait=True, home=None, **options)`` -> a signed-in main window, stopped at the end
+    of the test. Each window has its own home folder unless ``home`` names one (reusing it = a restart)."""
     apps: list[Any] = []
 
-    def make(emu: Any, user: str = "alice", *, wait: bool = True, **options: Any) -> Driver:
-        app = start_app(qtbot, emu, tmp_path / f"app{len(apps)}", user, **options)
+    def make(
+        emu: Any, user: str = "alice", *, wait: bool = True, home: str | None = None, **options: Any
+    ) -> Driver:
+        app = start_app(qtbot, emu, tmp_path / (home or f"app{len(apps)}"), user, **options)
         apps.append(app)
         driver = Driver(qtbot, app, emu)
         if wait:

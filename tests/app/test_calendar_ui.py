@@ -6,9 +6,7 @@ Checks use what the views computed (their layout model and event rectangles), no
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,7 +19,20 @@ from app.domain.folders import FolderRef
 from app.domain.rights import ItemRights
 from app.views.calendar.layout import ViewKind, assign_columns, bounds, lay_out_days, period, shift
 from app.views.calendar.timegrid import TimeGrid
-from tests.support.app_driver import WAIT_MS, WEBENGINE_LOG_IGNORE, Driver, start_app, stop_app
+from tests.support.app_driver import WAIT_MS, WEBENGINE_LOG_IGNORE
+from tests.support.calendar_ui import (
+    click,
+    ews,
+    last_dialog,
+    next_weekday,
+    open_calendar,
+    placed,
+    set_when,
+    show_day,
+    utc,
+    view,
+    wait_closed,
+)
 
 pytestmark = pytest.mark.qt_log_ignore(*WEBENGINE_LOG_IGNORE, extend=True)
 
@@ -149,30 +160,6 @@ def test_dragging_a_read_only_event_is_refused_with_the_reason(qtbot) -> None:
 
 
 # -- the real window against the emulator -----------------------------------------------------------------------
-@pytest.fixture
-def drive(qtbot, tmp_path) -> Iterator[Callable[..., Driver]]:
-    apps: list[Any] = []
-
-    def make(emu: Any, user: str = "alice") -> Driver:
-        app = start_app(qtbot, emu, tmp_path / f"app{len(apps)}", user)
-        apps.append(app)
-        driver = Driver(qtbot, app, emu)
-        driver.wait_signed_in()
-        return driver
-
-    yield make
-    for app in apps:
-        stop_app(app)
-
-
-def open_calendar(d: Driver, *mailboxes: str) -> Any:
-    d.wait_mailboxes(*mailboxes)
-    pane = d.window.calendar.show()
-    d.qtbot.waitUntil(lambda: all(pane.calendar_named(m) is not None for m in mailboxes), timeout=WAIT_MS)
-    d.qtbot.waitUntil(lambda: pane.loaded >= pane.checked, timeout=WAIT_MS)
-    return pane
-
-
 def test_the_support_stand_up_series_shows_in_week_view(qtbot, emulator, drive) -> None:
     d = drive(emulator)
     pane = open_calendar(d, OWN, SUPPORT)
@@ -243,3 +230,35 @@ def test_alice_cannot_edit_the_sales_calendar_and_the_ui_says_why(qtbot, emulato
     assert not pane.delete_event.isEnabled() and "read-only access to" in pane.delete_event.toolTip()
     assert not pane.grid.can_change(placed.key, placed.event)
     assert "read-only access to" in pane.grid.can_change(placed.key, placed.event).reason
+
+
+def test_alice_creates_an_event_in_support_and_carol_sees_it(qtbot, fresh_emulator, drive) -> None:
+    """Through the event dialog as alice; then a second window signed in as carol shows it in week view."""
+    alice = drive(fresh_emulator, "alice")
+    pane = open_calendar(alice, OWN, SUPPORT)
+    support = pane.calendar_named(SUPPORT)
+    pane.calendar_list.set_current(support)
+    assert pane.new_event.isEnabled()
+    pane.new_event.trigger()
+    dialog = last_dialog(alice, pane, "eventDialog")
+    assert "Customer Support" in dialog.windowTitle()
+    day = next_weekday(datetime.now(pane.tz).date() + timedelta(days=7), 1)  # Tuesday next week
+    start = datetime.combine(day, time(15, 0), pane.tz)
+    set_when(dialog, start)
+    qtbot.keyClicks(dialog.subject, "Rota swap: Friday cover")
+    qtbot.keyClicks(dialog.location, "Support room")
+    click(alice, dialog.save_button)
+    wait_closed(alice, pane, dialog)
+    stored = view(ews(fresh_emulator, "alice", SUPPORT), start, start + timedelta(hours=1), "Rota swap: Friday cover")
+    assert [(utc(i.start), utc(i.end)) for i in stored] == [(start.astimezone(UTC), (start + timedelta(minutes=30))
+                                                             .astimezone(UTC))]
+
+    carol = drive(fresh_emulator, "carol")
+    theirs = open_calendar(carol, SUPPORT)
+    show_day(carol, theirs, day)
+    assert theirs.kind is ViewKind.WEEK
+    [shown] = placed(theirs, SUPPORT, "Rota swap: Friday cover")
+    assert shown.day == (day - theirs.range()[0]).days and shown.top == 15 * 60
+    assert shown.event.location == "Support room" and shown.event.rights.modify
+    [(rect, _p)] = [(r, p) for r, p in theirs.grid.event_rects() if p is shown]
+    assert rect.height() > 10 and rect.width() > 20

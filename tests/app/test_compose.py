@@ -6,7 +6,6 @@ Every test here changes data, so each gets a private copy of the demo tenant.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,51 +17,13 @@ from app.domain.messages import ComposeMode, Draft
 from app.domain.rights import SendRight
 from app.services.compose import draft_from_json, draft_to_json, has_content
 from app.views.compose_window import ComposeWindow, invalid_addresses, split_addresses
-from tests.support.app_driver import WAIT_MS, WEBENGINE_LOG_IGNORE, Driver, start_app, stop_app
-from tests.support.emulator import account, copy_store, schema_dir
+from tests.support.app_driver import WAIT_MS, WEBENGINE_LOG_IGNORE, Driver, stop_app
+from tests.support.emulator import account
+from tests.support.emulator_fixtures import check_and_stop
 
 pytestmark = pytest.mark.qt_log_ignore(*WEBENGINE_LOG_IGNORE, extend=True)
 SUPPORT = "support@example.com"
 SALES = "sales@example.com"
-
-
-@pytest.fixture(scope="module")
-def seeded(tmp_path_factory) -> Path:
-    from ews_emulator.exchange import create_backend
-
-    path = tmp_path_factory.mktemp("compose-seeded")
-    create_backend(data_dir=path).store.close()
-    return path
-
-
-@pytest.fixture
-def fresh(seeded, tmp_path) -> Iterator[Any]:
-    from ews_emulator import Emulator
-
-    emu = Emulator(data_dir=copy_store(seeded, tmp_path / "store"), schema_dir=schema_dir()).start()
-    yield emu
-    try:
-        violations = list(emu.backend.response_violations)
-    except RuntimeError:  # a test stopped it (server gone) after checking its answers itself
-        violations = []
-    emu.stop()
-    assert not violations, "schema-invalid responses:\n" + "\n".join(violations[:20])
-
-
-@pytest.fixture
-def drive(qtbot, tmp_path) -> Iterator[Callable[..., Driver]]:
-    apps: list[Any] = []
-
-    def make(emu: Any, user: str = "alice", home: str = "home", **options: Any) -> Driver:
-        app = start_app(qtbot, emu, tmp_path / home, user, **options)
-        apps.append(app)
-        driver = Driver(qtbot, app, emu)
-        driver.wait_signed_in()
-        return driver
-
-    yield make
-    for app in apps:
-        stop_app(app)
 
 
 def new_message(d: Driver, from_mailbox: str, to: str, subject: str, body: str) -> ComposeWindow:
@@ -98,38 +59,49 @@ def find(emu: Any, user: str, mailbox: str | None, folder: str, subject: str) ->
     return list(getattr(acc, folder).filter(subject=subject).only("subject", "author", "sender", "body"))
 
 
+def wait_found(d: Driver, emu: Any, user: str, mailbox: str | None, folder: str, subject: str) -> list[Any]:
+    """Wait until ``find`` sees the message on the server, and return what it found."""
+    found: list[Any] = []
+
+    def seen() -> bool:
+        found[:] = find(emu, user, mailbox, folder, subject)
+        return bool(found)
+
+    d.qtbot.waitUntil(seen, timeout=WAIT_MS)
+    return found
+
+
 # -- sending from shared mailboxes ------------------------------------------------------------------------------
-def test_send_as_from_support_arrives_at_bob_from_support(qtbot, fresh, drive) -> None:
-    d = drive(fresh, "alice")
+def test_send_as_from_support_arrives_at_bob_from_support(qtbot, fresh_emulator, drive) -> None:
+    d = drive(fresh_emulator, "alice")
     d.wait_mailboxes("alice@example.com", SUPPORT)
     window = new_message(d, SUPPORT, "Bob Baker <bob@example.com>", "Your ticket #4711", "It is fixed.")
     assert "send right unknown" in window.from_combo.currentText()
     window.send()
     assert wait_closed(d, window) == "sent"
-    qtbot.waitUntil(lambda: bool(find(fresh, "bob", None, "inbox", "Your ticket #4711")), timeout=WAIT_MS)
-    received = find(fresh, "bob", None, "inbox", "Your ticket #4711")[0]
+    received = wait_found(d, fresh_emulator, "bob", None, "inbox", "Your ticket #4711")[0]
     assert received.author.email_address == SUPPORT
     assert received.sender.email_address == SUPPORT  # Send As: nothing says alice
-    assert find(fresh, "alice", SUPPORT, "sent", "Your ticket #4711"), "the copy goes to support@'s Sent Items"
-    assert not find(fresh, "alice", None, "sent", "Your ticket #4711")
+    copies = find(fresh_emulator, "alice", SUPPORT, "sent", "Your ticket #4711")
+    assert copies, "the copy goes to support@'s Sent Items"
+    assert not find(fresh_emulator, "alice", None, "sent", "Your ticket #4711")
     assert not list((d.app.compose.drafts_dir).glob("*.json")), "a sent message leaves no local draft"
 
 
-def test_send_on_behalf_of_sales_by_bob(qtbot, fresh, drive) -> None:
-    d = drive(fresh, "bob")
+def test_send_on_behalf_of_sales_by_bob(qtbot, fresh_emulator, drive) -> None:
+    d = drive(fresh_emulator, "bob")
     d.wait_mailboxes("bob@example.com", SALES)
     window = new_message(d, SALES, "alice@example.com", "Quote for Contoso", "Attached soon.")
     window.send()
     assert wait_closed(d, window) == "sent"
-    qtbot.waitUntil(lambda: bool(find(fresh, "alice", None, "inbox", "Quote for Contoso")), timeout=WAIT_MS)
-    received = find(fresh, "alice", None, "inbox", "Quote for Contoso")[0]
+    received = wait_found(d, fresh_emulator, "alice", None, "inbox", "Quote for Contoso")[0]
     assert received.author.email_address == SALES
     assert received.sender.email_address == "bob@example.com"  # "Bob Baker on behalf of Sales Team"
-    assert find(fresh, "bob", SALES, "sent", "Quote for Contoso")
+    assert find(fresh_emulator, "bob", SALES, "sent", "Quote for Contoso")
 
 
-def test_a_denied_send_keeps_the_draft_and_says_why(qtbot, fresh, drive) -> None:
-    d = drive(fresh, "carol")
+def test_a_denied_send_keeps_the_draft_and_says_why(qtbot, fresh_emulator, drive) -> None:
+    d = drive(fresh_emulator, "carol")
     d.qtbot.waitUntil(lambda: d.app.sidebar_model.tree(SUPPORT) is not None, timeout=WAIT_MS)
     window = new_message(d, SUPPORT, "bob@example.com", "From the support desk", "Hello Bob")
     with qtbot.waitSignal(d.app.compose.send_failed, timeout=WAIT_MS):
@@ -137,23 +109,22 @@ def test_a_denied_send_keeps_the_draft_and_says_why(qtbot, fresh, drive) -> None
     assert window.isVisible(), "the window stays open with the message"
     assert "Not sent" in window.banner_text() and "Drafts" in window.banner_text()
     assert window.to_edit.isEnabled() and window.send_action.isEnabled()
-    drafts = find(fresh, "carol", SUPPORT, "drafts", "From the support desk")
+    drafts = find(fresh_emulator, "carol", SUPPORT, "drafts", "From the support desk")
     assert len(drafts) == 1 and "Hello Bob" in drafts[0].body
     local = [json.loads(p.read_text()) for p in d.app.compose.drafts_dir.glob("*.json")]
     assert [x["subject"] for x in local] == ["From the support desk"]
-    assert not find(fresh, "bob", None, "inbox", "From the support desk")
+    assert not find(fresh_emulator, "bob", None, "inbox", "From the support desk")
     # What the refusal taught is shown: replying from support@ is now disabled with the reason.
     assert d.app.compose.learned_send_right(SUPPORT) is SendRight.NONE
     assert "no right to send" in window.from_combo.itemText(window.from_combo.findData(SUPPORT)) or \
         d.window.send_right(SUPPORT) is SendRight.NONE
 
 
-def test_a_send_with_the_server_gone_keeps_the_message_locally(qtbot, fresh, drive) -> None:
-    d = drive(fresh, "alice")
+def test_a_send_with_the_server_gone_keeps_the_message_locally(qtbot, fresh_emulator, drive) -> None:
+    d = drive(fresh_emulator, "alice")
     d.wait_mailboxes("alice@example.com", SUPPORT)
     window = new_message(d, "alice@example.com", "bob@example.com", "Offline", "Written on a train")
-    assert not fresh.backend.response_violations
-    fresh.stop()
+    check_and_stop(fresh_emulator)  # its answers so far were schema-valid; now the server is gone
     with qtbot.waitSignal(d.app.compose.send_failed, timeout=WAIT_MS):
         window.send()
     assert "Not sent" in window.banner_text()
@@ -163,23 +134,24 @@ def test_a_send_with_the_server_gone_keeps_the_message_locally(qtbot, fresh, dri
     assert [k.subject for k in kept] == ["Offline"] and "Written on a train" in kept[0].body_html
 
 
-def test_send_right_after_save_waits_for_the_save_and_leaves_no_stray_draft(qtbot, fresh, drive) -> None:
-    d = drive(fresh, "alice")
+def test_send_right_after_save_waits_for_the_save_and_leaves_no_stray_draft(fresh_emulator, drive) -> None:
+    d = drive(fresh_emulator, "alice")
     d.wait_mailboxes("alice@example.com", SUPPORT)
     window = new_message(d, SUPPORT, "bob@example.com", "Saved then sent", "One copy only")
     window.save_draft()
     window.body_edit.append("And a last line.")
     window.send()  # the save is still on its way
     assert wait_closed(d, window) == "sent"
-    qtbot.waitUntil(lambda: bool(find(fresh, "bob", None, "inbox", "Saved then sent")), timeout=WAIT_MS)
-    received = find(fresh, "bob", None, "inbox", "Saved then sent")
+    received = wait_found(d, fresh_emulator, "bob", None, "inbox", "Saved then sent")
     assert len(received) == 1 and "a last line" in received[0].body
-    assert not find(fresh, "alice", SUPPORT, "drafts", "Saved then sent")
+    assert not find(fresh_emulator, "alice", SUPPORT, "drafts", "Saved then sent")
 
 
 # -- replies ----------------------------------------------------------------------------------------------------
-def test_reply_from_support_quotes_the_original_and_lands_in_support_sent_items(qtbot, fresh, drive) -> None:
-    d = drive(fresh, "alice")
+def test_reply_from_support_quotes_the_original_and_lands_in_support_sent_items(
+    qtbot, fresh_emulator, drive
+) -> None:
+    d = drive(fresh_emulator, "alice")
     d.wait_mailboxes("alice@example.com", SUPPORT)
     d.open_folder(SUPPORT)
     original = d.select(0)
@@ -195,12 +167,14 @@ def test_reply_from_support_quotes_the_original_and_lands_in_support_sent_items(
     window.body_edit.textCursor().insertText("Thanks, we are on it.\n")
     window.send()
     assert wait_closed(d, window) == "sent"
-    assert find(fresh, "alice", SUPPORT, "sent", draft.subject)
+    assert find(fresh_emulator, "alice", SUPPORT, "sent", draft.subject)
 
 
 # -- drafts: saving, asking, restoring --------------------------------------------------------------------------
-def test_closing_with_unsaved_text_asks_and_save_puts_it_in_drafts(qtbot, fresh, drive, monkeypatch) -> None:
-    d = drive(fresh, "alice")
+def test_closing_with_unsaved_text_asks_and_save_puts_it_in_drafts(
+    fresh_emulator, drive, monkeypatch
+) -> None:
+    d = drive(fresh_emulator, "alice")
     d.wait_mailboxes("alice@example.com", SUPPORT)
     window = new_message(d, SUPPORT, "bob@example.com", "Half written", "To be continued")
     answers = [QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save]
@@ -209,12 +183,13 @@ def test_closing_with_unsaved_text_asks_and_save_puts_it_in_drafts(qtbot, fresh,
     assert window.isVisible(), "Cancel keeps the window"
     window.close()
     assert wait_closed(d, window) == "saved"
-    assert find(fresh, "alice", SUPPORT, "drafts", "Half written"), "the draft lives in support@'s Drafts"
+    drafts = find(fresh_emulator, "alice", SUPPORT, "drafts", "Half written")
+    assert drafts, "the draft lives in support@'s Drafts"
     assert not list(d.app.compose.drafts_dir.glob("*.json")), "saved on the server: no local copy left"
 
 
-def test_discard_on_close_leaves_nothing(qtbot, fresh, drive, monkeypatch) -> None:
-    d = drive(fresh, "alice")
+def test_discard_on_close_leaves_nothing(qtbot, fresh_emulator, drive, monkeypatch) -> None:
+    d = drive(fresh_emulator, "alice")
     d.wait_mailboxes("alice@example.com", SUPPORT)
     window = new_message(d, "alice@example.com", "bob@example.com", "Never mind", "...")
     d.app.compose.flush()
@@ -225,30 +200,32 @@ def test_discard_on_close_leaves_nothing(qtbot, fresh, drive, monkeypatch) -> No
     assert not list(d.app.compose.drafts_dir.glob("*.json"))
 
 
-def test_discard_removes_the_server_draft_too(qtbot, fresh, drive, monkeypatch) -> None:
-    d = drive(fresh, "alice")
+def test_discard_removes_the_server_draft_too(qtbot, fresh_emulator, drive, monkeypatch) -> None:
+    d = drive(fresh_emulator, "alice")
     d.wait_mailboxes("alice@example.com", SUPPORT)
     window = new_message(d, SUPPORT, "bob@example.com", "Second thoughts", "Maybe not")
     with qtbot.waitSignal(d.app.compose.saved, timeout=WAIT_MS):
         window.save_draft()
-    assert find(fresh, "alice", SUPPORT, "drafts", "Second thoughts")
+    assert find(fresh_emulator, "alice", SUPPORT, "drafts", "Second thoughts")
     monkeypatch.setattr(window, "confirm_discard", lambda: True)
     window.discard()
     assert wait_closed(d, window) == "discarded"
     qtbot.waitUntil(lambda: d.app.runner.pending_count(SUPPORT) == 0, timeout=WAIT_MS)
-    assert not find(fresh, "alice", SUPPORT, "drafts", "Second thoughts")
+    assert not find(fresh_emulator, "alice", SUPPORT, "drafts", "Second thoughts")
     assert not list(d.app.compose.drafts_dir.glob("*.json"))
 
 
-def test_closing_the_app_mid_compose_restores_the_message_at_the_next_start(qtbot, fresh, drive) -> None:
-    first = drive(fresh, "alice", home="home")
+def test_closing_the_app_mid_compose_restores_the_message_at_the_next_start(
+    qtbot, fresh_emulator, drive
+) -> None:
+    first = drive(fresh_emulator, "alice", home="home")
     first.wait_mailboxes("alice@example.com", SUPPORT)
     window = new_message(first, SUPPORT, "bob@example.com; carol@example.com", "Unfinished", "Dear team,")
     window.add_attachment_files([__file__])
     qtbot.waitUntil(lambda: bool(list(first.app.compose.drafts_dir.glob("*.json"))), timeout=WAIT_MS)
     stop_app(first.app)  # the app quits while the window is open: no question, the autosave stays
 
-    second = drive(fresh, "alice", home="home")
+    second = drive(fresh_emulator, "alice", home="home")
     qtbot.waitUntil(lambda: bool(second.window.commands.compose_windows), timeout=WAIT_MS)
     restored = second.window.commands.compose_windows[0]
     draft = restored.draft()
@@ -261,8 +238,8 @@ def test_closing_the_app_mid_compose_restores_the_message_at_the_next_start(qtbo
 
 # -- the window's parts -----------------------------------------------------------------------------------------
 @pytest.mark.qt_log_ignore(r"^This plugin does not support (raise\(\)|grabbing the keyboard)")  # offscreen popups
-def test_attachments_formatting_and_directory_completion(qtbot, fresh, drive, tmp_path) -> None:
-    d = drive(fresh, "alice")
+def test_attachments_formatting_and_directory_completion(qtbot, fresh_emulator, drive, tmp_path) -> None:
+    d = drive(fresh_emulator, "alice")
     d.wait_mailboxes("alice@example.com", SUPPORT)
     window = d.window.commands.new_message()
     report = tmp_path / "report.txt"
@@ -296,8 +273,8 @@ def monkey_discard(window: ComposeWindow) -> None:
     window.close()
 
 
-def test_send_refuses_to_start_without_a_usable_recipient(qtbot, fresh, drive) -> None:
-    d = drive(fresh, "alice")
+def test_send_refuses_to_start_without_a_usable_recipient(qtbot, fresh_emulator, drive) -> None:
+    d = drive(fresh_emulator, "alice")
     window = d.window.commands.new_message()
     window.subject_edit.setText("No one")
     window.send()

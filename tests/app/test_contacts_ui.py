@@ -5,7 +5,7 @@ nothing. Changes run on a private emulator; what the server stored is checked wi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,60 +14,19 @@ import pytest
 from app.domain.contacts import ContactFolder, ContactGroup, contact_capabilities
 from app.domain.folders import FolderRef
 from app.domain.rights import FolderRights
-from tests.support.app_driver import WAIT_MS, WEBENGINE_LOG_IGNORE, Driver, start_app, stop_app
-from tests.support.emulator import account, copy_store, schema_dir
+from tests.support.app_driver import WAIT_MS, WEBENGINE_LOG_IGNORE, Driver
+from tests.support.contacts_ui import open_contacts
+from tests.support.emulator import account
 
 SUPPORT = "support@example.com"
 pytestmark = pytest.mark.qt_log_ignore(*WEBENGINE_LOG_IGNORE, extend=True)
 
 
-@pytest.fixture(scope="module")
-def seeded(tmp_path_factory) -> Path:
-    from ews_emulator.exchange import create_backend
-
-    path = tmp_path_factory.mktemp("contacts-ui-seeded")
-    create_backend(data_dir=path).store.close()
-    return path
-
-
-@pytest.fixture
-def fresh(seeded: Path, tmp_path: Path) -> Iterator[Any]:
-    from ews_emulator import Emulator
-
-    emu = Emulator(data_dir=copy_store(seeded, tmp_path / "store"), schema_dir=schema_dir()).start()
-    yield emu
-    violations = list(emu.backend.response_violations)
-    emu.stop()
-    assert not violations, "schema-invalid responses:\n" + "\n".join(violations[:20])
-
-
-@pytest.fixture
-def drive(qtbot: Any, tmp_path: Path) -> Iterator[Callable[..., Driver]]:
-    apps: list[Any] = []
-
-    def make(emu: Any, user: str = "alice") -> Driver:
-        app = start_app(qtbot, emu, tmp_path / f"app{len(apps)}", user)
-        apps.append(app)
-        driver = Driver(qtbot, app, emu)
-        driver.wait_signed_in()
-        driver.wait_mailboxes(f"{user}@example.com", SUPPORT)
-        return driver
-
-    yield make
-    for app in apps:
-        stop_app(app)
-
-
-def _open(d: Driver, source: str) -> Any:
-    view = d.window.contacts_view
-    view.open_mode()
-    d.qtbot.waitUntil(lambda: any(f.ref.mailbox == source for f in view.service.folders()), timeout=WAIT_MS)
-    view.refresh_sources()
-    with d.qtbot.waitSignal(view.loaded, timeout=WAIT_MS):
-        view.select_source(source)
-    if view.loading:
-        d.qtbot.waitUntil(lambda: not view.loading, timeout=WAIT_MS)
-    return view
+def _alice(drive: Callable[..., Driver], emu: Any) -> Driver:
+    """alice's window, signed in, with her own mailbox and support@ in the sidebar."""
+    d = drive(emu)
+    d.wait_mailboxes("alice@example.com", SUPPORT)
+    return d
 
 
 def _select(d: Driver, view: Any, name: str) -> Any:
@@ -77,8 +36,8 @@ def _select(d: Driver, view: Any, name: str) -> Any:
 
 
 def test_support_contacts_group_and_send_mail(emulator: Any, drive: Callable[..., Driver]) -> None:
-    d = drive(emulator)
-    view = _open(d, SUPPORT)
+    d = _alice(drive, emulator)
+    view = open_contacts(d, SUPPORT)
     assert view.folder().ref.mailbox == SUPPORT
     names = view.names()
     assert "Key accounts" in names and len(names) >= 21
@@ -98,8 +57,8 @@ def test_support_contacts_group_and_send_mail(emulator: Any, drive: Callable[...
 
 
 def test_directory_expands_team_and_is_read_only(emulator: Any, drive: Callable[..., Driver]) -> None:
-    d = drive(emulator)
-    view = _open(d, SUPPORT)
+    d = _alice(drive, emulator)
+    view = open_contacts(d, SUPPORT)
     view.select_source("Directory")
     view.search.setText("team")
     with d.qtbot.waitSignal(view.loaded, timeout=WAIT_MS):
@@ -119,9 +78,11 @@ def test_rights_are_explained() -> None:
     assert all(contact_capabilities(ContactFolder(folder.ref, "C", "S", FolderRights.full())).values())
 
 
-def test_vcard_export_import_and_a_bad_file(fresh: Any, drive: Callable[..., Driver], tmp_path: Path) -> None:
-    d = drive(fresh)
-    view = _open(d, SUPPORT)
+def test_vcard_export_import_and_a_bad_file(
+    fresh_emulator: Any, drive: Callable[..., Driver], tmp_path: Path
+) -> None:
+    d = _alice(drive, fresh_emulator)
+    view = open_contacts(d, SUPPORT)
     before = len(view.names())
     _select(d, view, "Amelia Patel")
     out = tmp_path / "amelia.vcf"
@@ -135,11 +96,11 @@ def test_vcard_export_import_and_a_bad_file(fresh: Any, drive: Callable[..., Dri
     view.import_vcard(str(bad))
     d.qtbot.waitUntil(lambda: view.message.isVisible(), timeout=WAIT_MS)
     assert "Nothing was imported from bad.vcf" in view.message.text() and "'nope'" in view.message.text()
-    stored = [c.display_name for c in account(fresh, "carol", "support").contacts.all()]
+    stored = [c.display_name for c in account(fresh_emulator, "carol", "support").contacts.all()]
     assert len(stored) == before  # 24 contacts + the group, unchanged
 
     with d.qtbot.waitSignal(view.loaded, timeout=WAIT_MS):
         view.import_vcard(str(out))
     d.qtbot.waitUntil(lambda: view.names().count("Amelia Patel") == 2, timeout=WAIT_MS)
-    stored = [c.display_name for c in account(fresh, "carol", "support").contacts.all()]
+    stored = [c.display_name for c in account(fresh_emulator, "carol", "support").contacts.all()]
     assert stored.count("Amelia Patel") == 2 and len(stored) == before + 1

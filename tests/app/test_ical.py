@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,16 +13,10 @@ from app.domain.folders import FolderRef
 from app.domain.ical import IcsError, export_ics, parse_ics
 from app.ews import calendar
 from tests.app.ews.conftest import signed_in
-from tests.support.emulator import copy_store, schema_dir
+from tests.support.dates import this_week
 
 SUPPORT = "support@example.com"
 SUPPORT_CAL = FolderRef(SUPPORT, well_known="calendar")
-
-
-def _week() -> tuple[datetime, datetime]:
-    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    monday = today - timedelta(days=today.weekday())
-    return monday, monday + timedelta(days=7)
 
 
 def _ics(*events: str, extra: str = "") -> bytes:
@@ -35,33 +27,13 @@ def _ics(*events: str, extra: str = "") -> bytes:
 GOOD = "UID:good-1\r\nSUMMARY:Good one\r\nDTSTART:20300107T100000Z\r\nDTEND:20300107T110000Z"
 
 
-@pytest.fixture(scope="module")
-def seeded(tmp_path_factory) -> Path:
-    from ews_emulator.exchange import create_backend
-
-    path = tmp_path_factory.mktemp("ical-seeded")
-    create_backend(data_dir=path).store.close()
-    return path
-
-
-@pytest.fixture
-def fresh(seeded: Path, tmp_path: Path) -> Iterator[Any]:
-    from ews_emulator import Emulator
-
-    emu = Emulator(data_dir=copy_store(seeded, tmp_path / "store"), schema_dir=schema_dir()).start()
-    yield emu
-    violations = list(emu.backend.response_violations)
-    emu.stop()
-    assert not violations, "schema-invalid responses:\n" + "\n".join(violations[:20])
-
-
 def _support(client: Any) -> Any:
     return next(c for c in calendar.list_calendars(client, [SUPPORT]) if c.folder.well_known == "calendar")
 
 
 def test_a_week_of_support_round_trips_through_ics(emulator) -> None:
     alice = signed_in(emulator, "alice").client
-    monday, sunday = _week()
+    monday, sunday = this_week()
     week = calendar.events(alice, _support(alice), monday, sunday)
     assert len(week) >= 3
     data = export_ics(week, "Customer Support › Calendar")
@@ -120,8 +92,8 @@ def test_malformed_files_are_refused_in_plain_words(name: str) -> None:
         parse_ics(data, calendar=SUPPORT_CAL)
 
 
-def test_a_malformed_file_imports_nothing_and_a_half_way_failure_is_undone(fresh) -> None:
-    alice = signed_in(fresh, "alice").client
+def test_a_malformed_file_imports_nothing_and_a_half_way_failure_is_undone(fresh_emulator) -> None:
+    alice = signed_in(fresh_emulator, "alice").client
     cal = _support(alice)
     start, end = datetime(2030, 1, 1, tzinfo=UTC), datetime(2030, 2, 1, tzinfo=UTC)
     assert calendar.events(alice, cal, start, end) == []

@@ -25,20 +25,14 @@ from app.services.labels import COUNT_QUEUE, count_scope
 from app.tasks import TaskState
 from tests.app.ews.conftest import signed_in
 from tests.support.app_driver import WAIT_MS, WEBENGINE_LOG_IGNORE, Driver
+from tests.support.category_lists import add_foreign_data, stored_category_list
 from tests.support.emulator import account, schema_dir
 from tests.support.emulator_fixtures import check_and_stop
 
 OWN = "alice@example.com"
 SUPPORT = "support@example.com"
 SALES = "sales@example.com"
-FOREIGN_ATTR = b'crm:sync="42" xmlns:crm="urn:example:crm"'
-FOREIGN_ELEMENT = b'<crm:mapping xmlns:crm="urn:example:crm" id="7">keep me</crm:mapping>'
 pytestmark = pytest.mark.qt_log_ignore(*WEBENGINE_LOG_IGNORE, extend=True)
-
-
-def _stored_xml(emu: Any, mailbox: str) -> bytes:
-    return account(emu, "alice", mailbox).calendar.get_user_configuration(name="CategoryList",
-                                                                          properties="XmlData").xml_data
 
 
 def _carrying(emu: Any, mailbox: str, name: str) -> int:
@@ -61,9 +55,7 @@ def _names(d: Driver, dialog: Any, names: list[str]) -> None:
 
 # -- the label manager ------------------------------------------------------------------------------------------
 def test_label_manager_adds_renames_recolours_and_deletes_keeping_foreign_data(qtbot, fresh_emulator, drive) -> None:
-    xml = _stored_xml(fresh_emulator, SUPPORT).replace(b"<category ", b"<category " + FOREIGN_ATTR + b" ", 1)
-    xml = xml.replace(b"</categories>", FOREIGN_ELEMENT + b"</categories>")
-    account(fresh_emulator, "alice", SUPPORT).calendar.update_user_configuration(name="CategoryList", xml_data=xml)
+    add_foreign_data(fresh_emulator, SUPPORT)
     bugs = _carrying(fresh_emulator, SUPPORT, "Bug")
     waiting = _carrying(fresh_emulator, SUPPORT, "Waiting on customer")
     assert bugs and waiting
@@ -97,7 +89,7 @@ def test_label_manager_adds_renames_recolours_and_deletes_keeping_foreign_data(q
     _names(d, dialog, ["Urgent", "Billing", "Defect", "Escalated"])
 
     # What the server has now: the edits, nothing else changed.
-    stored = _stored_xml(fresh_emulator, SUPPORT)
+    stored = stored_category_list(fresh_emulator, SUPPORT)
     assert LabelList(stored).categories() == [Category("Urgent", -1), Category("Billing", 7), Category("Defect", 1),
                                               Category("Escalated", 4)]
     root = etree.fromstring(stored)

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from lxml import etree
 
 from PySide6.QtCore import Qt
 
@@ -19,7 +18,7 @@ from app.domain.rules import OUTLOOK_BLOB_WARNING, Predicates, Rule, RuleActions
 from app.ews import rules as ews_rules
 from tests.app.ews.conftest import signed_in
 from tests.support.app_driver import WAIT_MS, WEBENGINE_LOG_IGNORE, Driver
-from tests.support.emulator import account
+from tests.support.emulator import account, stored_rules
 
 OWN = "alice@example.com"
 SUPPORT = "support@example.com"
@@ -39,17 +38,6 @@ def _manager(d: Driver, mailbox: str, *, loaded: bool = True) -> Any:
 def _names(d: Driver, dialog: Any, names: list[str]) -> None:
     d.qtbot.waitUntil(lambda: [r.name for r in dialog.rules()] == names and dialog.list.count() == len(names),
                       timeout=WAIT_MS)
-
-
-def _server_rules(emu: Any, user: str, mailbox: str | None = None) -> list[bytes]:
-    """The rules as stored, serialised (an independent exchangelib read)."""
-    from exchangelib.util import create_element, set_xml_value
-
-    out = []
-    for rule in account(emu, user, mailbox).rules:
-        rule.account = None
-        out.append(etree.tostring(set_xml_value(create_element("x"), rule)))
-    return out
 
 
 def _send(emu: Any, sender: str, to: str, subject: str) -> None:
@@ -108,7 +96,7 @@ def test_editing_support_rules_leaves_alices_own_rules_alone(qtbot, fresh_emulat
     ews_rules.save_rule(client, OWN, Rule(name="Lunch", conditions=Predicates(subject_contains=("lunch",)),
                                           actions=RuleActions(mark_as_read=True)))
     client.close()
-    own_before = _server_rules(fresh_emulator, "alice")
+    own_before = stored_rules(fresh_emulator, "alice")
     d = drive(fresh_emulator)
     d.wait_mailboxes(OWN, SUPPORT)
     dialog = _manager(d, SUPPORT)
@@ -139,7 +127,7 @@ def test_editing_support_rules_leaves_alices_own_rules_alone(qtbot, fresh_emulat
     assert [(r.display_name, r.priority, r.is_enabled) for r in server] == [
         (DEMO[0], 1, True), ("Newsletters to Done", 2, False), ("URGENT is Urgent", 3, True)]
     assert server[2].actions.stop_processing_rules and server[2].actions.assign_categories == ["Urgent"]
-    assert _server_rules(fresh_emulator, "alice") == own_before  # alice's own rules: untouched, byte for byte
+    assert stored_rules(fresh_emulator, "alice") == own_before  # alice's own rules: untouched, byte for byte
 
 
 def test_rules_of_sales_are_refused_with_the_reason(qtbot, emulator, drive) -> None:

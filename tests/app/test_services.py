@@ -9,7 +9,6 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,41 +25,11 @@ from app.models.sidebar_model import SidebarModel
 from app.services.mail import BulkJob, MailService
 from app.services.mailboxes import MailboxService
 from app.tasks import TaskRunner
-from tests.support.emulator import BUILD, copy_store, schema_dir
+from tests.support.emulator import BUILD
 
 WAIT_MS = 20_000
 SUPPORT = "support@example.com"
 SALES = "sales@example.com"
-
-
-@pytest.fixture(scope="session")
-def seeded_dir(tmp_path_factory) -> Path:
-    """The demo tenant seeded once; each test's emulator serves a copy of it."""
-    from ews_emulator.exchange import create_backend
-
-    path = tmp_path_factory.mktemp("services-seeded")
-    create_backend(data_dir=path).store.close()
-    return path
-
-
-@pytest.fixture
-def start_emulator(seeded_dir, tmp_path) -> Iterator[Any]:
-    """Start an emulator on a private copy of the tenant (options: latency_ms, fail_rate, fail_seed ...)."""
-    from ews_emulator import Emulator
-
-    started: list[Any] = []
-
-    def start(**options: Any) -> Any:
-        emu = Emulator(data_dir=copy_store(seeded_dir, tmp_path / f"store{len(started)}"), schema_dir=schema_dir(),
-                       **options)
-        started.append(emu)
-        return emu.start()
-
-    yield start
-    for emu in started:
-        violations = list(emu.backend.response_violations)
-        emu.stop()
-        assert not violations, "schema-invalid responses:\n" + "\n".join(violations[:20])
 
 
 def make_client(emu: Any, user: str) -> EwsClient:
@@ -86,11 +55,11 @@ class App:
 
 
 @pytest.fixture
-def make_app(qtbot, start_emulator) -> Iterator[Any]:
+def make_app(qtbot, start_fresh_emulator) -> Iterator[Any]:
     built: list[App] = []
 
     def make(user: str = "alice", **emulator_options: Any) -> App:
-        emu = start_emulator(**emulator_options)
+        emu = start_fresh_emulator(**emulator_options)
         runner = TaskRunner(max_threads=4)
         client = make_client(emu, user)
         mailboxes = MailboxService(runner, lambda: client)
@@ -130,6 +99,14 @@ def folder(app: App, mailbox: str, well_known: str = "", name: str = "") -> Fold
 def show(qtbot, app: App, ref: FolderRef, query: ListQuery | None = None) -> None:
     with qtbot.waitSignal(app.messages.page_loaded, timeout=WAIT_MS):
         app.messages.set_folder(ref, query)
+
+
+def support_inbox(qtbot, app: App) -> FolderRef:
+    """Open the user's mailboxes with support@ automapped and show support@'s Inbox; returns the Inbox."""
+    open_mailboxes(qtbot, app, automapped=[SUPPORT])
+    inbox = folder(app, SUPPORT, "inbox")
+    show(qtbot, app, inbox)
+    return inbox
 
 
 # -- mailboxes ----------------------------------------------------------------------------------------------
@@ -179,9 +156,7 @@ def test_a_mailbox_without_access_fails_plainly_and_leaves_the_list(qtbot, make_
 
 def test_refresh_counts_reports_changed_folders(qtbot, make_app) -> None:
     app = make_app("alice")
-    open_mailboxes(qtbot, app, automapped=[SUPPORT])
-    inbox = folder(app, SUPPORT, "inbox")
-    show(qtbot, app, inbox)
+    inbox = support_inbox(qtbot, app)
     unread = [m.item_id for m in app.messages.summaries() if not m.is_read][:2]
     assert unread, "the demo tenant has unread mail in support@'s Inbox"
     before = app.sidebar.folder_index(inbox).data(Roles.UnreadCountRole)
@@ -225,9 +200,7 @@ def test_first_page_of_support_inbox_is_one_find_item(qtbot, qtmodeltester, make
 
 def test_detail_of_a_message(qtbot, make_app) -> None:
     app = make_app("alice")
-    open_mailboxes(qtbot, app, automapped=[SUPPORT])
-    inbox = folder(app, SUPPORT, "inbox")
-    show(qtbot, app, inbox)
+    inbox = support_inbox(qtbot, app)
     first = app.messages.summary(0)
     details: list[MessageDetail] = []
     app.mail.load_detail(inbox, first.item_id, details.append)
@@ -280,9 +253,8 @@ def test_flag_refused_on_sales_is_rolled_back(qtbot, make_app) -> None:
 
 def test_bulk_move_of_30_messages_with_progress(qtbot, make_app) -> None:
     app = make_app("alice")
-    open_mailboxes(qtbot, app, automapped=[SUPPORT])
-    inbox, done = folder(app, SUPPORT, "inbox"), folder(app, SUPPORT, name="Done")
-    show(qtbot, app, inbox)
+    inbox = support_inbox(qtbot, app)
+    done = folder(app, SUPPORT, name="Done")
     ids = [m.item_id for m in app.messages.summaries()[:30]]
     started: list[BulkJob] = []
     app.mail.bulk_started.connect(started.append)
@@ -307,9 +279,8 @@ def test_bulk_move_cancelled_half_way_puts_back_what_was_not_moved(qtbot, make_a
     # 120 messages go in three requests of 50. Cancel comes with the first progress; with 300 ms per request
     # it lands before the third request at the latest (before the second if the worker has not asked yet).
     app = make_app("alice", latency_ms=300)
-    open_mailboxes(qtbot, app, automapped=[SUPPORT])
-    inbox, done = folder(app, SUPPORT, "inbox"), folder(app, SUPPORT, name="Done")
-    show(qtbot, app, inbox)
+    inbox = support_inbox(qtbot, app)
+    done = folder(app, SUPPORT, name="Done")
     while app.messages.rowCount() < 120:
         app.messages.fetchMore(QModelIndex())
         qtbot.waitUntil(lambda: not app.messages.is_loading(), timeout=WAIT_MS)
@@ -331,9 +302,7 @@ def test_a_job_cancelled_before_it_starts_changes_nothing(qtbot, make_app) -> No
     import threading
 
     app = make_app("alice")
-    open_mailboxes(qtbot, app, automapped=[SUPPORT])
-    inbox = folder(app, SUPPORT, "inbox")
-    show(qtbot, app, inbox)
+    inbox = support_inbox(qtbot, app)
     before = [m.item_id for m in app.messages.summaries()]
     gate = threading.Event()
     app.runner.run(lambda: gate.wait(WAIT_MS / 1000), key=SUPPORT)  # holds support@'s queue
@@ -349,9 +318,7 @@ def test_a_job_cancelled_before_it_starts_changes_nothing(qtbot, make_app) -> No
 
 def test_bulk_mark_read_reports_progress_in_steps(qtbot, make_app) -> None:
     app = make_app("alice")
-    open_mailboxes(qtbot, app, automapped=[SUPPORT])
-    inbox = folder(app, SUPPORT, "inbox")
-    show(qtbot, app, inbox)
+    inbox = support_inbox(qtbot, app)
     unread = [m.item_id for m in app.messages.summaries() if not m.is_read][:30]
     assert len(unread) == 30
     sidebar_unread = app.sidebar.folder_index(inbox).data(Roles.UnreadCountRole)
@@ -370,9 +337,8 @@ def test_bulk_mark_read_reports_progress_in_steps(qtbot, make_app) -> None:
 
 def test_delete_goes_to_the_shared_mailbox_deleted_items(qtbot, make_app) -> None:
     app = make_app("alice")
-    open_mailboxes(qtbot, app, automapped=[SUPPORT])
-    inbox, deleted = folder(app, SUPPORT, "inbox"), folder(app, SUPPORT, "deleteditems")
-    show(qtbot, app, inbox)
+    inbox = support_inbox(qtbot, app)
+    deleted = folder(app, SUPPORT, "deleteditems")
     victim = app.messages.summary(0)
     with qtbot.waitSignal(app.mail.delete(inbox, [victim.item_id]).finished, timeout=WAIT_MS) as finished:
         assert app.messages.row_of(victim.item_id) == -1
@@ -403,9 +369,7 @@ def test_new_mail_appears_by_itself(qtbot, make_app) -> None:
     from app.ews.compose import send
 
     app = make_app("alice")
-    open_mailboxes(qtbot, app, automapped=[SUPPORT])
-    inbox = folder(app, SUPPORT, "inbox")
-    show(qtbot, app, inbox)
+    inbox = support_inbox(qtbot, app)
     app.mail.set_poll_interval(100)
     app.mail.watch_folder(inbox)
     assert app.mail.is_polling()

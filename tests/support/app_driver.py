@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QEvent
+from PySide6.QtCore import QCoreApplication, QEvent, Qt
 from PySide6.QtWidgets import QApplication
 
 from app import secrets
@@ -133,8 +133,24 @@ def start_app(qtbot: Any, emu: Any, tmp: Path, user: str = "alice", *, sign_in: 
     opts = Options(ews_url=emu.ews_url if sign_in else None, user=address if sign_in else "",
                    settings_path=tmp / "settings.json", drafts_dir=tmp / "drafts", **options)
     app = MailroomApp(opts)
+    _LIVE.append(app)
     app.start()
     return app
+
+
+#: Apps started and not stopped yet: stopping one must not delete the windows of another (two users signed in
+#: side by side in one test).
+_LIVE: list[MailroomApp] = []
+
+
+def _belongs_to_another(widget: Any, app: MailroomApp) -> bool:
+    others = [a.window for a in _LIVE if a is not app]
+    w = widget
+    while w is not None:
+        if any(w is o for o in others):
+            return True
+        w = w.parentWidget()
+    return False
 
 
 def stop_app(app: MailroomApp) -> None:
@@ -150,9 +166,18 @@ def stop_app(app: MailroomApp) -> None:
     finished = app.shutdown(20_000)
     polling = app.mail.is_polling()
     for widget in QApplication.topLevelWidgets():
+        if _belongs_to_another(widget, app):
+            continue
+        if widget.windowType() == Qt.WindowType.Popup:
+            # A pop-up belongs to whatever opened it: a QCompleter deletes its (parentless) popup itself, and
+            # deleting it here first left the completer a dangling pointer (a segfault when it went later).
+            widget.hide()
+            continue
         widget.close()
         widget.deleteLater()
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    if app in _LIVE:
+        _LIVE.remove(app)
     assert finished, "a worker thread did not finish"
     assert not polling, "the new-mail timer outlived the app"
 

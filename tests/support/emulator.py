@@ -73,3 +73,18 @@ def extended_field(model, name: str, prop_cls):
         model.deregister(name)
         if previous is not None:
             model.register(name, previous.value_cls)
+
+
+def stored_rules(emu, user: str, mailbox: str | None = None) -> list[bytes]:
+    """The inbox rules of ``mailbox`` (default: the user's own) as the server stores them, each serialised.
+
+    An independent exchangelib read as ``user``, for comparing a mailbox's rules before and after a change.
+    """
+    from exchangelib.util import create_element, set_xml_value
+    from lxml import etree
+
+    out = []
+    for rule in account(emu, user, mailbox).rules:
+        rule.account = None
+        out.append(etree.tostring(set_xml_value(create_element("x"), rule)))
+    return out

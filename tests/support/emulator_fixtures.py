@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import weakref
+
 import pytest
 
 from tests.support.emulator import copy_store, schema_dir
+
+# Emulators a test already checked and stopped itself (check_and_stop); fresh_emulator leaves them alone.
+_checked_and_stopped: weakref.WeakSet = weakref.WeakSet()
 
 
 @pytest.fixture(scope="session")
@@ -18,10 +23,10 @@ def seeded_store_dir(tmp_path_factory):
     return path
 
 
-def _start(data_dir):
+def _start(data_dir, **options):
     from ews_emulator import Emulator
 
-    emu = Emulator(data_dir=data_dir, schema_dir=schema_dir())
+    emu = Emulator(data_dir=data_dir, schema_dir=schema_dir(), **options)
     emu.start()
     return emu
 
@@ -53,10 +58,36 @@ def fresh_emulator(seeded_store_dir, tmp_path):
     """An emulator on a private copy of the demo tenant, for tests that change data."""
     emu = _start(copy_store(seeded_store_dir, tmp_path / "store"))
     yield emu
+    if emu in _checked_and_stopped:  # the test stopped it itself (server gone) with check_and_stop()
+        return
     try:
         _assert_valid_responses(emu)
     finally:
         emu.stop()
+
+
+@pytest.fixture
+def start_fresh_emulator(seeded_store_dir, tmp_path):
+    """``start(**options)`` -> a started emulator on its own private copy of the demo tenant.
+
+    Options are the Emulator's (``latency_ms``, ``fail_rate``, ``fail_seed`` ...). Each emulator started is
+    checked for schema-invalid responses and stopped at the end of the test.
+    """
+    started = []
+
+    def start(**options):
+        emu = _start(copy_store(seeded_store_dir, tmp_path / f"started-store{len(started)}"), **options)
+        started.append(emu)
+        return emu
+
+    yield start
+    failures = []
+    for emu in started:
+        try:
+            check_and_stop(emu)
+        except AssertionError as error:
+            failures.append(str(error))
+    assert not failures, "\n".join(failures)
 
 
 def check_and_stop(emu) -> None:
@@ -65,3 +96,4 @@ def check_and_stop(emu) -> None:
         _assert_valid_responses(emu)
     finally:
         emu.stop()
+        _checked_and_stopped.add(emu)

@@ -8,6 +8,7 @@ from collections.abc import Callable, Hashable
 from datetime import datetime, timedelta
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QLineEdit, QMessageBox, QVBoxLayout, QWidget
 
@@ -67,7 +68,8 @@ class CalendarCommands(QObject):
     def _create(self, dialog: EventDialog, draft: EventDraft, send: bool) -> None:
         dialog.setEnabled(False)
         self.service.create_event(draft, send, on_result=lambda _e: self._done(dialog, f"Created “{draft.subject}”."))
-        self.service.error.connect(lambda _t: dialog.setEnabled(True), Qt.ConnectionType.SingleShotConnection)
+        # A bound method, not a lambda capturing the dialog: the connection goes when the dialog is deleted.
+        self.service.error.connect(dialog.unlock, Qt.ConnectionType.SingleShotConnection)
 
     def open_event(self, key: Hashable, event: Event) -> None:
         """Load the event in full, ask occurrence/series when it is part of one, then show the dialog."""
@@ -87,6 +89,15 @@ class CalendarCommands(QObject):
                 item_id = event.series_id
         self.service.get_event(cal, item_id, on_result=lambda full: self._show_event(cal, event, full, scope))
 
+    def open_event_in(self, cal: CalendarRef, event: Event) -> None:
+        """Open an event of a calendar the pane may not show (a reminder's): load it in full, then the dialog."""
+        cap = access.can_open(cal, event)
+        if not cap:
+            self.pane.status.emit(cap.reason)
+            return
+        scope = "occurrence" if event.kind in OCCURRENCE_KINDS else ""  # a reminder is for one occurrence
+        self.service.get_event(cal, event.item_id, on_result=lambda full: self._show_event(cal, event, full, scope))
+
     def _show_event(self, cal: CalendarRef, shown: Event, full: Event, scope: str) -> EventDialog:
         edit = access.can_edit(cal, full)
         dialog = EventDialog(cal, draft_of(full), self.pane.tz, edit=edit, delete=access.can_delete(cal, full),
@@ -104,7 +115,7 @@ class CalendarCommands(QObject):
         dialog.setEnabled(False)
         self.service.update_event(item_id, draft, scope, send,  # type: ignore[arg-type]
                                   on_result=lambda _e: self._done(dialog, f"Saved “{draft.subject}”."))
-        self.service.error.connect(lambda _t: dialog.setEnabled(True), Qt.ConnectionType.SingleShotConnection)
+        self.service.error.connect(dialog.unlock, Qt.ConnectionType.SingleShotConnection)
 
     def delete_event(self, key: Hashable, event: Event) -> None:
         cal = self.pane.calendars.get(key)
@@ -214,5 +225,5 @@ class CalendarCommands(QObject):
 
     def _done(self, dialog: QWidget | None, text: str) -> None:
         self.pane.status.emit(text)
-        if dialog is not None:
+        if dialog is not None and shiboken6.isValid(dialog):  # the user may have closed it while it saved
             dialog.close()

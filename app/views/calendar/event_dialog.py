@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, tzinfo
 
-from PySide6.QtCore import QDateTime, QTimeZone, Signal
+from PySide6.QtCore import QDateTime, Qt, QTimeZone, Signal
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QDateTimeEdit,
@@ -20,13 +21,14 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListWidget,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
-from app.domain.calendar import Attendee, BusyStatus, CalendarRef, Event, EventDraft
+from app.domain.calendar import Attendee, BusyStatus, CalendarRef, Event, EventDraft, ResponseType
 from app.domain.messages import Person
 from app.domain.rights import Capability
 from app.views.calendar.access import place
@@ -34,6 +36,9 @@ from app.views.calendar.recurrence_editor import RecurrenceEditor
 from app.views.completer import DirectoryCompleter, Lookup
 
 _SPLIT = re.compile(r"[;,]")
+RESPONSE_WORDS = {ResponseType.ACCEPT: "Accepted", ResponseType.TENTATIVE: "Tentative",
+                  ResponseType.DECLINE: "Declined", ResponseType.ORGANIZER: "Organizer",
+                  ResponseType.NO_RESPONSE: "No response yet", ResponseType.UNKNOWN: "No response yet"}
 BUSY_CHOICES = (BusyStatus.BUSY, BusyStatus.TENTATIVE, BusyStatus.FREE, BusyStatus.OOF,
                 BusyStatus.WORKING_ELSEWHERE)
 
@@ -58,6 +63,7 @@ class EventDialog(QDialog):
         self.draft = draft
         self.tz = tz
         self.scope = scope
+        self._added: dict[str, Attendee] = {}  # rooms from the room finder, by address (casefolded)
         new = not draft.item_id
         what = "occurrence" if scope == "occurrence" else "series" if draft.recurrence else "event"
         self.setWindowTitle(f"New event — {place(calendar)}" if new else f"Edit {what} — {place(calendar)}")
@@ -114,6 +120,16 @@ class EventDialog(QDialog):
         people.addWidget(self.attendees, 1)
         people.addWidget(self.scheduling)
         form.addRow("Attendees:", people)
+        self.responses = QListWidget(self)
+        self.responses.setObjectName("eventResponses")
+        self.responses.setAccessibleName("Attendees' responses")
+        self.responses.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.responses.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        for attendee in draft.attendees if draft.item_id else []:
+            self.responses.addItem(response_line(attendee))
+        self.responses.setMaximumHeight(min(24 + 20 * self.responses.count(), 110))
+        form.addRow("Responses:", self.responses)
+        form.setRowVisible(self.responses, self.responses.count() > 0)
         self.notes = QPlainTextEdit(draft.body_text, self)
         self.notes.setObjectName("eventNotes")
         column.addWidget(self.notes, 1)
@@ -138,6 +154,11 @@ class EventDialog(QDialog):
         self._length = draft.end - draft.start
         self._all_day_toggled(draft.all_day)
         self.set_editable(edit)
+        self._as_opened = self.result_draft()
+
+    def is_modified(self) -> bool:
+        """The user changed something since the dialog opened (what quitting would lose)."""
+        return self._editable and self.result_draft() != self._as_opened
 
     def set_editable(self, edit: Capability) -> None:
         self.banner.setText(edit.reason)
@@ -150,6 +171,10 @@ class EventDialog(QDialog):
         self.save_button.setToolTip(edit.reason)
         self._editable = edit.allowed
         self._update()
+
+    def unlock(self, _error: str = "") -> None:
+        """Make the dialog usable again after a save failed (the error itself is shown by the window)."""
+        self.setEnabled(True)
 
     def _update(self) -> None:
         self.send.setVisible(bool(self.attendee_list()))
@@ -165,8 +190,10 @@ class EventDialog(QDialog):
         self.recurrence.set_start(value.date().toPython())
 
     def attendee_list(self) -> list[Attendee]:
+        """The attendees typed in (rooms added with the room finder go out as resources)."""
         known = {p.address.casefold(): p for p in (self.completer.people() if self.completer else [])}
         kept = {a.person.address.casefold(): a for a in self.draft.attendees}
+        kept.update(self._added)
         out = []
         for token in _SPLIT.split(self.attendees.text()):
             address = token.strip()
@@ -182,8 +209,12 @@ class EventDialog(QDialog):
         self.start.setDateTime(_qdt(start, self.tz))
         self.end.setDateTime(_qdt(end, self.tz))
 
-    def set_attendees(self, addresses: list[str]) -> None:
-        self.attendees.setText("; ".join(addresses))
+    def set_attendees(self, people: list[str | Attendee]) -> None:
+        """Replace the attendees (from the scheduling assistant: addresses, or Attendees with rooms as resources)."""
+        for a in people:
+            if isinstance(a, Attendee):
+                self._added[a.person.address.casefold()] = a
+        self.attendees.setText("; ".join(a.person.address if isinstance(a, Attendee) else a for a in people))
 
     def result_draft(self) -> EventDraft:
         """The draft as the user filled it in."""
@@ -214,6 +245,13 @@ class EventDialog(QDialog):
 def _to_python(value: QDateTime, tz: tzinfo) -> datetime:
     d, t = value.date().toPython(), value.time().toPython()
     return datetime.combine(d, t, tz)
+
+
+def response_line(attendee: Attendee) -> str:
+    """"Room 101 (room) — Accepted"."""
+    who = attendee.person.name or attendee.person.address
+    kind = " (room)" if attendee.kind == "Resource" else " (optional)" if attendee.kind == "Optional" else ""
+    return f"{who}{kind} — {RESPONSE_WORDS.get(attendee.response, 'No response yet')}"
 
 
 def draft_of(event: Event) -> EventDraft:

@@ -13,11 +13,16 @@ from PySide6.QtGui import QAction
 
 from app.tasks import TaskRunner
 from app.views.calendar.commands import CalendarCommands
+from app.views.calendar.ics_commands import IcsCommands
+from app.views.calendar.meeting_requests import MeetingRequests
 from app.views.calendar.modes import ModeSwitch, mode_switch, register_mode
 from app.views.calendar.pane import CalendarPane
+from app.views.calendar.quit_guard import UnsavedEventsGuard
+from app.views.calendar.reminders_view import ReminderWindow
 
 if TYPE_CHECKING:
     from app.services.calendar import CalendarService
+    from app.services.reminders import ReminderService
 
 CALENDAR = "Calendar"
 
@@ -31,6 +36,11 @@ class CalendarUi:
     commands: CalendarCommands
     action: QAction
     switch: ModeSwitch
+    meetings: MeetingRequests | None = None
+    ics: IcsCommands | None = None
+    reminders: ReminderService | None = None
+    reminder_window: ReminderWindow | None = None
+    quit_guard: UnsavedEventsGuard | None = None
 
     def show(self) -> CalendarPane:
         """Switch the window to the Calendar mode."""
@@ -49,6 +59,7 @@ def install_calendar(window: Any, runner: TaskRunner | None = None, service: Cal
         tz: The time zone the views show (default: the user's).
     """
     from app.services.calendar import CalendarService  # not at import time: it reaches app.ews (exchangelib)
+    from app.services.meetings import MeetingService
 
     services = window.services
     runner = runner or getattr(services, "runner", None) or services.mail._runner
@@ -69,4 +80,51 @@ def install_calendar(window: Any, runner: TaskRunner | None = None, service: Cal
     pending.timeout.connect(lambda: pane.refresh_calendars() if switch.current() == CALENDAR else None)
     mailboxes.mailbox_opened.connect(lambda *_: pending.start())
     mailboxes.mailbox_removed.connect(lambda *_: pending.start())
-    return CalendarUi(service, pane, commands, action, switch)
+    meeting_service = MeetingService(runner, lambda: services.session.client, window)
+    meeting_service.calendar_changed.connect(service.calendar_changed)
+    meetings = MeetingRequests(window.reading_pane, meeting_service,
+                               lambda: window.folder.mailbox if window.folder is not None else None, pane.tz,
+                               window.show_status)
+    ics = IcsCommands(window, pane, service)
+    window.reading_pane.add_to_calendar_requested.connect(lambda info: _add_attachment(window, ics, info))
+    reminders, reminder_window = _install_reminders(window, runner, pane, commands)
+    guard = UnsavedEventsGuard(window, lambda: commands.dialogs)
+    return CalendarUi(service, pane, commands, action, switch, meetings, ics, reminders, reminder_window, guard)
+
+
+def _install_reminders(window: Any, runner: TaskRunner, pane: CalendarPane,
+                       commands: CalendarCommands) -> tuple[ReminderService, ReminderWindow]:
+    """The reminder service (started at sign-in, following the open mailboxes) and its window; the calendar
+    list's context menu turns a calendar's reminders on and off."""
+    from app.services.reminders import ReminderService
+
+    services = window.services
+    user = lambda: window.user.address if window.user is not None else ""  # noqa: E731
+    reminders = ReminderService(runner, lambda: services.session.client, services.session.settings,
+                                mailboxes=lambda: [window.user or user(), *services.mailboxes.mailboxes()],
+                                user=user,
+                                parent=window)
+    reminder_window = ReminderWindow(reminders, pane.tz,
+                                     lambda r: commands.open_event_in(r.calendar, r.event), window)
+    reminders.error.connect(lambda text: window.show_status(f"Reminders: {text}"))
+    pane.calendar_list.reminds = reminders.reminds
+    pane.calendar_list.reminders_toggled.connect(reminders.set_reminds)
+    services.session.signed_in.connect(lambda _r: reminders.start())
+    follow = QTimer(window)
+    follow.setSingleShot(True)
+    follow.setInterval(500)
+    follow.timeout.connect(reminders.refresh)
+    services.mailboxes.mailbox_opened.connect(lambda *_: follow.start() if window.user is not None else None)
+    services.mailboxes.mailbox_removed.connect(lambda *_: follow.start() if window.user is not None else None)
+    return reminders, reminder_window
+
+
+def _add_attachment(window: Any, ics: IcsCommands, info: Any) -> None:
+    """"Add to calendar…" on an .ics attachment: fetch it (in a worker), then preview what it would create."""
+    detail = window.reading_pane.current()
+    folder = window.folder
+    if detail is None or folder is None:
+        return
+    window.show_status(f"Fetching {info.name} …")
+    window.services.lookups.attachment_content(folder.mailbox, detail.summary.item_id, info.attachment_id,
+                                               lambda data: ics.preview_data(data, info.name), window.show_error)

@@ -108,10 +108,15 @@ class MonthGrid(QWidget):
         rect = self.cell_rect(index)
         line = int((event.position().y() - rect.top() - 22) // LINE)
         items = self.by_day[index]
-        if 0 <= line < min(len(items), self.capacity()) and event.position().y() > rect.top() + 22:
+        if 0 <= line < self.shown_count(len(items)) and event.position().y() > rect.top() + 22:
             self.open_requested.emit(*items[line])
-        else:
+        else:  # the day number, empty space or "+N more": the day itself
             self.day_activated.emit(self.first + timedelta(days=index))
+
+    def shown_count(self, items: int) -> int:
+        """How many of a day's ``items`` its cell lists (the last line says "+N more" when they do not fit)."""
+        capacity = self.capacity()
+        return items if items <= capacity else capacity - 1
 
     # -- painting --------------------------------------------------------------------------------------------
     def paintEvent(self, _event: QPaintEvent) -> None:  # noqa: N802 - Qt
@@ -159,8 +164,7 @@ class MonthGrid(QWidget):
             p.drawText(box.adjusted(2, 0, 0, 0), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, label)
 
     def _paint_items(self, p: QPainter, rect: QRectF, items: list[tuple[Hashable, Event]]) -> None:
-        capacity = self.capacity()
-        shown = items if len(items) <= capacity else items[: capacity - 1]
+        shown = items[: self.shown_count(len(items))]
         for n, (key, event) in enumerate(shown):
             line = QRectF(rect.left() + 3, rect.top() + 22 + n * LINE, rect.width() - 6, LINE - 2)
             base = self.colours.get(key, style.colour(0))

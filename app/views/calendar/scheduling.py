@@ -1,13 +1,14 @@
 """The scheduling assistant: attendees' and rooms' free/busy side by side on a time line (GetUserAvailability),
 the meeting's slot over it, "Next free slot" (:func:`app.domain.scheduling.suggest_slot`) and a room finder
-(room lists, their rooms). ``chosen(start, end, addresses)`` when the user takes the slot."""
+(room lists, their rooms). ``chosen(start, end, attendees)`` when the user takes the slot (a list of
+:class:`~app.domain.calendar.Attendee`, the rooms as resources)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import (
     QComboBox,
@@ -24,7 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.calendar import BusyStatus, FreeBusyBlock
+from app.domain.calendar import Attendee, BusyStatus, FreeBusyBlock
+from app.domain.messages import Person
 from app.domain.scheduling import WorkingHours, suggest_slot
 from app.views.calendar import style
 from app.views.completer import DirectoryCompleter, Lookup
@@ -170,6 +172,7 @@ class SchedulingAssistant(QDialog):
         self.start, self.duration = start, max(end - start, timedelta(minutes=15))
         self.busy: dict[str, list[FreeBusyBlock]] = {}
         self._range: tuple[datetime, datetime] | None = None
+        self._tasks: list[Any] = []  # loads in flight: cancelled when the dialog closes (their answers dropped)
         column = QVBoxLayout(self)
         top = QHBoxLayout()
         self.prev_day = QPushButton("◀", self)
@@ -213,20 +216,40 @@ class SchedulingAssistant(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Use this time")
         column.addWidget(buttons)
+        for button in (self.prev_day, self.next_day, self.next_free, self.add_room):
+            button.setAutoDefault(False)
         buttons.accepted.connect(self._accept)
         buttons.rejected.connect(self.reject)
         self.prev_day.clicked.connect(lambda: self._move_day(-1))
         self.next_day.clicked.connect(lambda: self._move_day(1))
-        self.add_edit.returnPressed.connect(self._add_typed)
+        self.add_edit.installEventFilter(self)
         self.next_free.clicked.connect(self.suggest)
         self.timeline.slot_clicked.connect(self.set_start)
         self.room_lists.currentIndexChanged.connect(self._room_list_chosen)
         self.add_room.clicked.connect(self._add_chosen_room)
         self.room_view.itemDoubleClicked.connect(lambda _i: self._add_chosen_room())
         self.timeline.day = start.astimezone(tz).date()
+        self._lookup = lookup
+        for address in self.people:
+            self._look_up_name(address)
         self._refresh_rows()
         self.load()
-        service.load_room_lists(on_result=self._on_room_lists)
+        self._tasks.append(service.load_room_lists(on_result=self._on_room_lists))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt
+        """Enter in "Add an attendee" adds them, and must not also press "Use this time" (the default button)."""
+        if (watched is self.add_edit and event.type() == QEvent.Type.KeyPress
+                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)):  # type: ignore[attr-defined]
+            self._add_typed()
+            return True
+        return super().eventFilter(watched, event)
+
+    def done(self, result: int) -> None:
+        """Close, dropping the answers of loads still in flight."""
+        for task in self._tasks:
+            task.cancel()
+        self._tasks.clear()
+        super().done(result)
 
     # -- data ----------------------------------------------------------------------------------------------
     def addresses(self) -> list[str]:
@@ -238,7 +261,11 @@ class SchedulingAssistant(QDialog):
         self._range = (first, first + timedelta(days=SEARCH_DAYS))
         self.timeline.loading = True
         self.timeline.update()
-        self.service.load_free_busy(self.addresses(), *self._range, on_result=self._on_free_busy)
+        self._track(self.service.load_free_busy(self.addresses(), *self._range, on_result=self._on_free_busy))
+
+    def _track(self, task: Any) -> None:
+        self._tasks = [t for t in self._tasks if not getattr(t, "is_cancelled", lambda: False)()]
+        self._tasks.append(task)
 
     def _on_free_busy(self, busy: dict[str, list[FreeBusyBlock]]) -> None:
         self.busy.update(busy)
@@ -265,8 +292,23 @@ class SchedulingAssistant(QDialog):
         (self.rooms if room else self.people).append(address)
         if name:
             self.names[address] = name
+        else:
+            self._look_up_name(address)
         self._refresh_rows()
         self.load()
+
+    def _look_up_name(self, address: str) -> None:
+        """Show the person's display name instead of the address once the directory answers."""
+        if self._lookup is None or address in self.names:
+            return
+
+        def found(people: list[Person]) -> None:
+            match = next((p for p in people if p.address.casefold() == address.casefold() and p.name), None)
+            if match is not None:
+                self.names[address] = match.name
+                self._refresh_rows()
+
+        self._tasks.append(self._lookup(address, found, lambda _error: None))
 
     def _add_typed(self) -> None:
         self.add_attendee(self.add_edit.text())
@@ -317,14 +359,23 @@ class SchedulingAssistant(QDialog):
     def _room_list_chosen(self, index: int) -> None:
         address = self.room_lists.itemData(index)
         if address:
-            self.service.load_rooms(address, on_result=self._on_rooms)
+            self._track(self.service.load_rooms(address, on_result=self._on_rooms))
 
     def _on_rooms(self, rooms: list[Any]) -> None:
         self.room_view.clear()
+        moved = False
         for person in rooms:
             item = QListWidgetItem(f"{person.name or person.address}", self.room_view)
             item.setData(ADDRESS_ROLE, person)
             item.setToolTip(person.address)
+            known = next((a for a in self.people if a.casefold() == person.address.casefold()), None)
+            if known is not None:  # a room the event already invites: it goes back as a resource
+                self.people.remove(known)
+                self.rooms.append(known)
+                self.names.setdefault(known, person.name)
+                moved = True
+        if moved:
+            self._refresh_rows()
 
     def _add_chosen_room(self) -> None:
         item = self.room_view.currentItem()
@@ -332,7 +383,11 @@ class SchedulingAssistant(QDialog):
             person = item.data(ADDRESS_ROLE)
             self.add_attendee(person.address, room=True, name=person.name)
 
+    def attendees(self) -> list[Attendee]:
+        """Everyone but the organiser, the rooms as resources (what :attr:`chosen` carries)."""
+        return [Attendee(Person(a, self.names.get(a, "")), "Resource" if a in self.rooms else "Required")
+                for a in self.addresses() if a != self.organiser]
+
     def _accept(self) -> None:
-        self.chosen.emit(self.start, self.start + self.duration, [a for a in self.addresses()
-                                                                  if a != self.organiser])
+        self.chosen.emit(self.start, self.start + self.duration, self.attendees())
         self.accept()

@@ -361,30 +361,43 @@ class TimeGrid(QWidget):
             x = self.x_of(day)
             p.drawLine(QPointF(x, self.y_of(0)), QPointF(x, self.y_of(DAY_MINUTES)))
         selected = self._find_selected()
+        visible = QRectF(0, self.header_height(), self.width(), self.height())
+        fonts = self._event_fonts()
         for rect, placed in self.event_rects():
-            self._paint_event(p, rect, placed, placed is selected)
+            if rect.intersects(visible):  # a dense week has hundreds above and below the scrolled-to hours
+                self._paint_event(p, rect, placed, placed is selected, fonts)
         self._paint_drag(p)
         self._paint_now(p)
 
-    def _paint_event(self, p: QPainter, rect: QRectF, placed: Placed, selected: bool) -> None:
+    def _event_fonts(self) -> tuple[QFont, QFont]:
+        """(title, detail) fonts of the event blocks, made once per paint."""
+        bold = QFont(self.font())
+        bold.setBold(True)
+        bold.setPointSizeF(max(self.font().pointSizeF() - 0.5, 7))
+        normal = QFont(self.font())
+        normal.setPointSizeF(max(self.font().pointSizeF() - 1, 7))
+        return bold, normal
+
+    def _paint_event(self, p: QPainter, rect: QRectF, placed: Placed, selected: bool,
+                     fonts: tuple[QFont, QFont] | None = None) -> None:
         base = self.colours.get(placed.key, style.colour(0))
         title, detail, hidden = self.labeler(placed.key, placed.event)
         style.paint_block(p, rect, base, placed.event.busy, selected=selected, hidden_details=hidden)
+        if rect.width() < 16:  # a sliver among many side by side: no room for text
+            return
+        bold, normal = fonts or self._event_fonts()
         p.save()
         p.setClipRect(rect.adjusted(6, 1, -2, -1))
         text = rect.adjusted(8, 2, -3, -2)
         start = placed.event.start.astimezone(self.tz)
-        bold = QFont(self.font())
-        bold.setBold(True)
-        bold.setPointSizeF(max(self.font().pointSizeF() - 0.5, 7))
         p.setFont(bold)
         p.setPen(style.TEXT)
         short = rect.height() < 34
-        first_line = f"{start:%H:%M} {title}" if short else title
-        p.drawText(text, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, first_line)
+        # a narrow block keeps its room for the subject (the time is where it sits on the grid)
+        first_line = f"{start:%H:%M} {title}" if short and rect.width() >= 120 else title
+        p.drawText(text, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
+                   p.fontMetrics().elidedText(first_line, Qt.TextElideMode.ElideRight, int(text.width()) + 1))
         if not short:
-            normal = QFont(self.font())
-            normal.setPointSizeF(max(self.font().pointSizeF() - 1, 7))
             p.setFont(normal)
             p.setPen(style.MUTED)
             end = placed.event.end.astimezone(self.tz)

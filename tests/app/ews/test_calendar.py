@@ -6,9 +6,7 @@ What the server stored is checked by signing in as another user (carol), not wit
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,42 +17,16 @@ from app.domain.folders import FolderRef
 from app.domain.scheduling import WorkingHours, suggest_slot
 from app.ews import availability, calendar
 from tests.app.ews.conftest import round_trips, signed_in
-from tests.support.emulator import copy_store, schema_dir
+from tests.support.dates import this_week
 
 SUPPORT = "support@example.com"
 SALES = "sales@example.com"
 pytestmark = pytest.mark.usefixtures("schema_valid_answers")
 
 
-def _week() -> tuple[datetime, datetime]:
-    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    monday = today - timedelta(days=today.weekday())
-    return monday, monday + timedelta(days=7)
-
-
 def _calendar(client: Any, mailbox: str) -> CalendarRef:
     [cal] = [c for c in calendar.list_calendars(client, [mailbox]) if c.folder.well_known == "calendar"]
     return cal
-
-
-@pytest.fixture(scope="module")
-def seeded(tmp_path_factory) -> Path:
-    from ews_emulator.exchange import create_backend
-
-    path = tmp_path_factory.mktemp("calendar-seeded")
-    create_backend(data_dir=path).store.close()
-    return path
-
-
-@pytest.fixture
-def fresh(seeded: Path, tmp_path: Path) -> Iterator[Any]:
-    from ews_emulator import Emulator
-
-    emu = Emulator(data_dir=copy_store(seeded, tmp_path / "store"), schema_dir=schema_dir()).start()
-    yield emu
-    violations = list(emu.backend.response_violations)
-    emu.stop()
-    assert not violations, "schema-invalid responses:\n" + "\n".join(violations[:20])
 
 
 def test_calendars_of_open_mailboxes_with_rights(alice) -> None:
@@ -71,7 +43,7 @@ def test_a_colleagues_calendar_opens_free_busy_only_without_their_root(emulator,
         cal = calendar.open_shared_calendar(alice, "bob@example.com")
     assert "GetFolder" in trips
     assert cal.free_busy_only and not cal.subject_visible
-    monday, sunday = _week()
+    monday, sunday = this_week()
     shown = calendar.events(alice, cal, monday - timedelta(days=21), sunday + timedelta(days=21))
     assert shown, "bob's busy times show"
     assert all(e.item_id == "" and not e.rights.modify for e in shown)
@@ -80,14 +52,15 @@ def test_a_colleagues_calendar_opens_free_busy_only_without_their_root(emulator,
 
 def test_the_support_stand_up_series_shows_in_a_week_in_one_find_item(emulator, alice) -> None:
     cal = _calendar(alice, SUPPORT)
-    monday, sunday = _week()
+    monday, sunday = this_week()
     with round_trips(emulator) as trips:
         week = calendar.events(alice, cal, monday, sunday)
-    assert trips == {"FindItem": 1}
+    assert trips == {"FindItem": 1, "GetItem": 1}  # the view, then the masters of its series (one batch)
     standups = [e for e in week if e.subject == "Support stand-up"]
     assert len(standups) == 3, [(e.subject, e.start) for e in week]
     assert {e.start.isoweekday() for e in standups} == {1, 3, 5}
     assert all(e.kind in ("Occurrence", "Exception") and e.item_id for e in standups)
+    assert len({e.series_id for e in standups}) == 1 and standups[0].series_id not in {e.item_id for e in week}
     assert all(e.start < e.end and e.start.tzinfo is not None for e in standups)
     assert [e.start for e in week] == sorted(e.start for e in week)
     detail = calendar.get_event(alice, cal, standups[0].item_id)
@@ -96,10 +69,10 @@ def test_the_support_stand_up_series_shows_in_a_week_in_one_find_item(emulator, 
     assert any(a.person.address == "carol@example.com" for a in detail.attendees)
 
 
-def test_alice_creates_in_support_and_carol_sees_it(fresh) -> None:
-    alice = signed_in(fresh, "alice").client
-    carol = signed_in(fresh, "carol").client
-    monday, sunday = _week()
+def test_alice_creates_in_support_and_carol_sees_it(fresh_emulator) -> None:
+    alice = signed_in(fresh_emulator, "alice").client
+    carol = signed_in(fresh_emulator, "carol").client
+    monday, sunday = this_week()
     start = monday + timedelta(days=2, hours=13)
     draft = EventDraft(calendar=FolderRef(SUPPORT, well_known="calendar"), subject="Rota swap", start=start,
                        end=start + timedelta(minutes=45), location="Room 101", body_text="Swap Friday cover.")
@@ -110,8 +83,8 @@ def test_alice_creates_in_support_and_carol_sees_it(fresh) -> None:
     assert (mine.start, mine.end, mine.location) == (start, start + timedelta(minutes=45), "Room 101")
 
 
-def test_alice_cannot_create_in_sales_calendar_and_is_told_why(fresh) -> None:
-    alice = signed_in(fresh, "alice").client
+def test_alice_cannot_create_in_sales_calendar_and_is_told_why(fresh_emulator) -> None:
+    alice = signed_in(fresh_emulator, "alice").client
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
     draft = EventDraft(calendar=FolderRef(SALES, well_known="calendar"), subject="Nope", start=start,
                        end=start + timedelta(hours=1))
@@ -119,9 +92,9 @@ def test_alice_cannot_create_in_sales_calendar_and_is_told_why(fresh) -> None:
         calendar.create_event(alice, draft)
 
 
-def test_a_weekly_series_with_a_count_is_created_and_expanded(fresh) -> None:
-    alice = signed_in(fresh, "alice").client
-    monday, sunday = _week()
+def test_a_weekly_series_with_a_count_is_created_and_expanded(fresh_emulator) -> None:
+    alice = signed_in(fresh_emulator, "alice").client
+    monday, sunday = this_week()
     start = monday + timedelta(days=7, hours=8)  # next Monday 08:00 UTC
     rec = Recurrence(Frequency.WEEKLY, weekdays=(1, 4), start=start.date(), count=4)
     draft = EventDraft(calendar=FolderRef(SUPPORT, well_known="calendar"), subject="Backlog grooming",
@@ -136,10 +109,10 @@ def test_a_weekly_series_with_a_count_is_created_and_expanded(fresh) -> None:
     assert series.recurrence.weekdays == (1, 4)
 
 
-def test_an_occurrence_is_edited_without_touching_the_series(fresh) -> None:
-    alice = signed_in(fresh, "alice").client
+def test_an_occurrence_is_edited_without_touching_the_series(fresh_emulator) -> None:
+    alice = signed_in(fresh_emulator, "alice").client
     cal = _calendar(alice, SUPPORT)
-    monday, sunday = _week()
+    monday, sunday = this_week()
     before = [e for e in calendar.events(alice, cal, monday, sunday + timedelta(days=7))
               if e.subject == "Support stand-up"]
     first = before[0]
@@ -155,10 +128,10 @@ def test_an_occurrence_is_edited_without_touching_the_series(fresh) -> None:
     assert [(e.subject, e.start) for e in untouched] == [(e.subject, e.start) for e in before[1:]]
 
 
-def test_one_occurrence_and_then_the_series_are_deleted(fresh) -> None:
-    alice = signed_in(fresh, "alice").client
+def test_one_occurrence_and_then_the_series_are_deleted(fresh_emulator) -> None:
+    alice = signed_in(fresh_emulator, "alice").client
     cal = _calendar(alice, SUPPORT)
-    monday, sunday = _week()
+    monday, sunday = this_week()
     standups = [e for e in calendar.events(alice, cal, monday, sunday) if e.subject == "Support stand-up"]
     calendar.delete_event(alice, standups[0], "occurrence")
     left = [e for e in calendar.events(alice, cal, monday, sunday) if e.subject == "Support stand-up"]
@@ -169,7 +142,7 @@ def test_one_occurrence_and_then_the_series_are_deleted(fresh) -> None:
 
 
 def test_free_busy_for_a_room_and_a_person(alice) -> None:
-    monday, sunday = _week()
+    monday, sunday = this_week()
     found = availability.free_busy(alice, ["room-101@example.com", "bob@example.com"], monday, sunday)
     assert set(found) == {"room-101@example.com", "bob@example.com"}
     room = found["room-101@example.com"]

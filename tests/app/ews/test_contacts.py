@@ -5,8 +5,6 @@ Reads use the shared emulator; changes run on a private copy of the demo tenant,
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +15,7 @@ from app.domain.folders import FolderRef
 from app.domain.messages import Person
 from app.ews import contacts
 from tests.app.ews.conftest import round_trips, signed_in
-from tests.support.emulator import account, copy_store, schema_dir
+from tests.support.emulator import account
 
 pytestmark = pytest.mark.usefixtures("schema_valid_answers")
 SUPPORT = FolderRef("support@example.com", well_known="contacts")
@@ -65,57 +63,37 @@ def test_directory_search_and_expand_team(alice: Any) -> None:
 
 
 # -- changes, on a private copy ---------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def seeded(tmp_path_factory) -> Path:
-    from ews_emulator.exchange import create_backend
-
-    path = tmp_path_factory.mktemp("contacts-seeded")
-    create_backend(data_dir=path).store.close()
-    return path
-
-
-@pytest.fixture
-def fresh(seeded: Path, tmp_path: Path) -> Iterator[Any]:
-    from ews_emulator import Emulator
-
-    emu = Emulator(data_dir=copy_store(seeded, tmp_path / "store"), schema_dir=schema_dir()).start()
-    yield emu
-    violations = list(emu.backend.response_violations)
-    emu.stop()
-    assert not violations, "schema-invalid responses:\n" + "\n".join(violations[:20])
-
-
 def _stored(emu: Any) -> dict[str, Any]:
     acc = account(emu, "carol", "support")  # an independent reader of support@ (full access)
     return {c.display_name: c for c in acc.contacts.all()}
 
 
-def test_alice_creates_edits_and_deletes_a_contact_in_support(fresh: Any) -> None:
-    client = signed_in(fresh, "alice").client
+def test_alice_creates_edits_and_deletes_a_contact_in_support(fresh_emulator: Any) -> None:
+    client = signed_in(fresh_emulator, "alice").client
     new = Contact(display_name="Pat Lee", given_name="Pat", surname="Lee", company="Contoso", job_title="Buyer",
                   emails=["pat.lee@contoso.com"], phones={"MobilePhone": "+44 7700 900001"},
                   addresses=[PostalAddress("Business", "1 High St", "Leeds", "", "LS1 1AA", "UK")],
                   notes="Met at the fair.", notes_loaded=True)
     saved = contacts.create_contact(client, SUPPORT, new)
     assert saved.item_id
-    stored = _stored(fresh)["Pat Lee"]
+    stored = _stored(fresh_emulator)["Pat Lee"]
     assert stored.company_name == "Contoso" and stored.email_addresses[0].email == "pat.lee@contoso.com"
     assert str(stored.body) == "Met at the fair."
 
     edited = contacts.get_contact(client, SUPPORT.mailbox, saved.item_id)
     edited.job_title, edited.phones = "Head of Buying", {"BusinessPhone": "+44 113 496 0000"}
     contacts.update_contact(client, SUPPORT, edited)
-    stored = _stored(fresh)["Pat Lee"]
+    stored = _stored(fresh_emulator)["Pat Lee"]
     assert stored.job_title == "Head of Buying"
     assert [(p.label, p.phone_number) for p in stored.phone_numbers or []] == [("BusinessPhone", "+44 113 496 0000")]
 
     contacts.delete_items(client, SUPPORT, [saved.item_id])
-    assert "Pat Lee" not in _stored(fresh)
+    assert "Pat Lee" not in _stored(fresh_emulator)
     client.close()
 
 
-def test_alice_creates_and_changes_a_contact_group(fresh: Any) -> None:
-    client = signed_in(fresh, "alice").client
+def test_alice_creates_and_changes_a_contact_group(fresh_emulator: Any) -> None:
+    client = signed_in(fresh_emulator, "alice").client
     group = contacts.create_group(client, SUPPORT, ContactGroup(name="Escalations", members=[
         Person("amelia.patel@relecloud.com", "Amelia Patel")]))
     group.members.append(Person("ben@example.org", "Ben"))

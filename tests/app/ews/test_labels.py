@@ -10,7 +10,6 @@ import copy
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,16 +22,14 @@ from app.domain.labels import LabelEdit, LabelError, LabelList, edit_capability,
 from app.ews import labels
 from app.ews.folders import list_folders
 from tests.app.ews.conftest import round_trips, signed_in
-from tests.support.emulator import account, copy_store, schema_dir
+from tests.support.category_lists import FOREIGN_ATTR, FOREIGN_ELEMENT, add_foreign_data, stored_category_list
+from tests.support.emulator import account
 
 SUPPORT = "support@example.com"
 SALES = "sales@example.com"
 NS = "{CategoryList.xsd}"
 M = "{http://schemas.microsoft.com/exchange/services/2006/messages}"
 T = "{http://schemas.microsoft.com/exchange/services/2006/types}"
-# What another client (say, a CRM add-in) keeps in the list: an unknown attribute and an unknown element.
-FOREIGN_ATTR = b'crm:sync="42" xmlns:crm="urn:example:crm"'
-FOREIGN_ELEMENT = b'<crm:mapping xmlns:crm="urn:example:crm" id="7">keep me</crm:mapping>'
 
 
 # -- the XML model ---------------------------------------------------------------------------------------------
@@ -114,50 +111,22 @@ def test_edit_capability_says_why() -> None:
 
 
 # -- against the emulator --------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def seeded(tmp_path_factory) -> Path:
-    from ews_emulator.exchange import create_backend
-
-    path = tmp_path_factory.mktemp("labels-seeded")
-    create_backend(data_dir=path).store.close()
-    return path
-
-
-@pytest.fixture
-def fresh(seeded: Path, tmp_path: Path) -> Iterator[Any]:
-    from ews_emulator import Emulator
-
-    emu = Emulator(data_dir=copy_store(seeded, tmp_path / "store"), schema_dir=schema_dir()).start()
-    yield emu
-    violations = list(emu.backend.response_violations)
-    emu.stop()
-    assert not violations, "schema-invalid responses:\n" + "\n".join(violations[:20])
-
-
-def _stored(emu: Any, mailbox: str) -> bytes:
-    acc = account(emu, "alice", mailbox)
-    return acc.calendar.get_user_configuration(name="CategoryList", properties="XmlData").xml_data
-
-
 def _mail_folders(client: Any, mailbox: str) -> list[Any]:
     return [n.ref for n in list_folders(client, mailbox).folders if n.kind == FolderKind.MAIL and n.rights.read]
 
 
-def test_master_list_edits_on_the_shared_mailbox_keep_foreign_data(fresh) -> None:
-    # Another client has put its own data into support@'s list.
-    xml = _stored(fresh, SUPPORT).replace(b"<category ", b"<category " + FOREIGN_ATTR + b" ", 1)
-    xml = xml.replace(b"</categories>", FOREIGN_ELEMENT + b"</categories>")
-    account(fresh, "alice", SUPPORT).calendar.update_user_configuration(name="CategoryList", xml_data=xml)
-    own_before = _stored(fresh, "alice@example.com")
-    alice = signed_in(fresh, "alice").client
-    with round_trips(fresh) as ews:
+def test_master_list_edits_on_the_shared_mailbox_keep_foreign_data(fresh_emulator) -> None:
+    xml = add_foreign_data(fresh_emulator, SUPPORT)  # another client has put its own data into support@'s list
+    own_before = stored_category_list(fresh_emulator, "alice@example.com")
+    alice = signed_in(fresh_emulator, "alice").client
+    with round_trips(fresh_emulator) as ews:
         saved = labels.edit_list(alice, SUPPORT, [LabelEdit("add", "Escalated", color=4)])
     assert ews == {"GetUserConfiguration": 1, "UpdateUserConfiguration": 1}
     assert saved[-1] == Category("Escalated", 4)
     labels.edit_list(alice, SUPPORT, [LabelEdit("rename", "Bug", "Defect")])
     labels.edit_list(alice, SUPPORT, [LabelEdit("recolor", "Billing", color=19)])
     labels.edit_list(alice, SUPPORT, [LabelEdit("delete", "Waiting on customer")])
-    stored = _stored(fresh, SUPPORT)
+    stored = stored_category_list(fresh_emulator, SUPPORT)
     assert LabelList(stored).categories() == [Category("Urgent", 0), Category("Billing", 19), Category("Defect", 1),
                                               Category("Escalated", 4)]
     original = {e.get("name"): dict(e.attrib) for e in etree.fromstring(xml).iter(f"{NS}category")}
@@ -167,7 +136,7 @@ def test_master_list_edits_on_the_shared_mailbox_keep_foreign_data(fresh) -> Non
     assert now["Defect"] == {**original["Bug"], "name": "Defect"}
     assert now["Billing"] == {**original["Billing"], "color": "19"}
     assert etree.fromstring(stored).find("{urn:example:crm}mapping").text == "keep me"
-    assert _stored(fresh, "alice@example.com") == own_before  # the shared mailbox's list, not alice's
+    assert stored_category_list(fresh_emulator, "alice@example.com") == own_before  # support@'s list changed, not alice's
 
 
 def test_changing_the_list_needs_full_access(emulator, alice) -> None:
@@ -181,11 +150,11 @@ def test_changing_the_list_needs_full_access(emulator, alice) -> None:
         labels.read_list(alice, "hr@example.com")
 
 
-def test_a_mailbox_without_a_list_gets_one(fresh) -> None:
-    dave = signed_in(fresh, "dave").client
+def test_a_mailbox_without_a_list_gets_one(fresh_emulator) -> None:
+    dave = signed_in(fresh_emulator, "dave").client
     assert not labels.read_list(dave, "dave@example.com").existed
     assert labels.edit_list(dave, "dave@example.com", [LabelEdit("add", "Mine", color=3)]) == [Category("Mine", 3)]
-    xml = account(fresh, "dave").calendar.get_user_configuration(name="CategoryList", properties="XmlData").xml_data
+    xml = stored_category_list(fresh_emulator, "dave@example.com", user="dave")
     assert LabelList(xml).categories() == [Category("Mine", 3)]
 
 
@@ -272,8 +241,8 @@ def test_counting_stops_between_requests_when_cancelled(emulator, alice) -> None
     assert ews == {"FindItem": 3}
 
 
-def test_relabel_renames_on_every_message_keeping_other_labels(fresh) -> None:
-    alice = signed_in(fresh, "alice").client
+def test_relabel_renames_on_every_message_keeping_other_labels(fresh_emulator) -> None:
+    alice = signed_in(fresh_emulator, "alice").client
     folders = _mail_folders(alice, SUPPORT)
     carriers = labels.find_labelled(alice, SUPPORT, folders, "Bug")
     assert carriers
@@ -283,15 +252,15 @@ def test_relabel_renames_on_every_message_keeping_other_labels(fresh) -> None:
     assert done == len(carriers)
     assert steps[0] == (0, len(carriers)) and steps[-1] == (len(carriers), len(carriers))
     assert labels.find_labelled(alice, SUPPORT, folders, "Bug") == []
-    acc = account(fresh, "alice", SUPPORT)
+    acc = account(fresh_emulator, "alice", SUPPORT)
     if both is not None:
         item = acc.fetch(ids=[(both.item_id, None)], only_fields=["categories"])
         assert list(item)[0].categories == relabelled(both.categories, "Bug", "Defect")
     assert labels.count_labels(alice, SUPPORT, folders, ["Defect"]).total("Defect") == len(carriers)
 
 
-def test_relabel_stops_when_cancelled_and_says_how_far_it_got(fresh) -> None:
-    alice = signed_in(fresh, "alice").client
+def test_relabel_stops_when_cancelled_and_says_how_far_it_got(fresh_emulator) -> None:
+    alice = signed_in(fresh_emulator, "alice").client
     folders = _mail_folders(alice, SUPPORT)
     total = len(labels.find_labelled(alice, SUPPORT, folders, "Billing"))
     assert total > 10

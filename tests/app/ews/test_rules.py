@@ -6,8 +6,6 @@ code under test. Tests that change data run on a private copy of the demo tenant
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,7 +30,7 @@ from app.domain.rules import (
 from app.ews import rule_run, rules
 from app.ews.folders import list_folders
 from tests.app.ews.conftest import round_trips, signed_in
-from tests.support.emulator import account, copy_store, schema_dir
+from tests.support.emulator import account, stored_rules
 
 SUPPORT = "support@example.com"
 OWN = "alice@example.com"
@@ -94,39 +92,8 @@ def test_rule_evaluation_helpers() -> None:
 
 
 # -- against the emulator --------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def seeded(tmp_path_factory) -> Path:
-    from ews_emulator.exchange import create_backend
-
-    path = tmp_path_factory.mktemp("rules-seeded")
-    create_backend(data_dir=path).store.close()
-    return path
-
-
-@pytest.fixture
-def fresh(seeded: Path, tmp_path: Path) -> Iterator[Any]:
-    from ews_emulator import Emulator
-
-    emu = Emulator(data_dir=copy_store(seeded, tmp_path / "store"), schema_dir=schema_dir()).start()
-    yield emu
-    violations = list(emu.backend.response_violations)
-    emu.stop()
-    assert not violations, "schema-invalid responses:\n" + "\n".join(violations[:20])
-
-
 def _folder(client: Any, mailbox: str, name: str) -> FolderRef:
     return next(n.ref for n in list_folders(client, mailbox).folders if n.name == name)
-
-
-def _snapshot(emu: Any, user: str, mailbox: str | None = None) -> list[bytes]:
-    """The rules as the server stores them, serialised (an independent exchangelib read)."""
-    from exchangelib.util import create_element, set_xml_value
-
-    out = []
-    for rule in account(emu, user, mailbox).rules:
-        rule.account = None
-        out.append(etree.tostring(set_xml_value(create_element("x"), rule)))
-    return out
 
 
 def test_reading_rules_names_the_mailbox(emulator, alice) -> None:
@@ -155,12 +122,12 @@ def test_update_requests_put_the_mailbox_first() -> None:
     assert payload[0].text == SUPPORT
 
 
-def test_editing_a_shared_mailboxs_rules_leaves_the_users_own_alone(fresh) -> None:
-    alice = signed_in(fresh, "alice").client
+def test_editing_a_shared_mailboxs_rules_leaves_the_users_own_alone(fresh_emulator) -> None:
+    alice = signed_in(fresh_emulator, "alice").client
     own_rule = Rule(name="My own", conditions=Predicates(subject_contains=("lunch",)),
                     actions=RuleActions(mark_as_read=True))
     assert [r.name for r in rules.save_rule(alice, OWN, own_rule).rules] == ["My own"]
-    own_before = _snapshot(fresh, "alice")
+    own_before = stored_rules(fresh_emulator, "alice")
     done = _folder(alice, SUPPORT, "Done")
     created = rules.save_rule(alice, SUPPORT, Rule(name="Newsletters", priority=1,
                                                    conditions=Predicates(subject_contains=("newsletter",)),
@@ -179,33 +146,34 @@ def test_editing_a_shared_mailboxs_rules_leaves_the_users_own_alone(fresh) -> No
                                             "Newsletters (read)"]
     left = rules.delete_rule(alice, SUPPORT, twin.rules[1].id)
     assert [r.name for r in left.rules] == [*DEMO, "Newsletters (read)"]
-    server = account(fresh, "alice", SUPPORT).rules
+    server = account(fresh_emulator, "alice", SUPPORT).rules
     assert [(r.display_name, r.priority, r.is_enabled) for r in server] == [
         (DEMO[0], 1, True), (DEMO[1], 2, True), ("Newsletters (read)", 3, False)]
     assert server[2].actions.move_to_folder.folder_id.id == done.folder_id
-    assert _snapshot(fresh, "alice") == own_before  # the proof: alice's own rules are byte for byte the same
-    assert [r.display_name for r in account(fresh, "alice").rules] == ["My own"]
+    # the proof: alice's own rules are byte for byte the same
+    assert stored_rules(fresh_emulator, "alice") == own_before
+    assert [r.display_name for r in account(fresh_emulator, "alice").rules] == ["My own"]
 
 
-def test_parts_mailroom_does_not_edit_survive_an_edit_and_a_duplicate(fresh) -> None:
-    alice = signed_in(fresh, "alice").client
-    original = account(fresh, "alice", SUPPORT).rules[1]
+def test_parts_mailroom_does_not_edit_survive_an_edit_and_a_duplicate(fresh_emulator) -> None:
+    alice = signed_in(fresh_emulator, "alice").client
+    original = account(fresh_emulator, "alice", SUPPORT).rules[1]
     original.conditions.contains_header_strings = ["X-Customer-Tier: gold"]
-    rules._SetRule(account=account(fresh, "alice", SUPPORT)).get(rule=original)
+    rules._SetRule(account=account(fresh_emulator, "alice", SUPPORT)).get(rule=original)
     found = rules.get_rules(alice, SUPPORT).rules[1]
     assert found.conditions.other == ("the header contains certain words",)
     assert "the header contains certain words" in summary(found, lambda _r: "")
     rules.save_rule(alice, SUPPORT, Rule(**{**found.__dict__, "name": "Urgent, sized"}))
     rules.duplicate_rule(alice, SUPPORT, found.id)
-    server = account(fresh, "alice", SUPPORT).rules
+    server = account(fresh_emulator, "alice", SUPPORT).rules
     assert [r.display_name for r in server] == [DEMO[0], "Urgent, sized", "Urgent, sized (copy)"]
     for rule in server[1:]:
         assert rule.conditions.contains_header_strings == ["X-Customer-Tier: gold"]
         assert rule.actions.assign_categories == ["Urgent"]
 
 
-def test_server_refusals_in_plain_words(fresh) -> None:
-    alice = signed_in(fresh, "alice").client
+def test_server_refusals_in_plain_words(fresh_emulator) -> None:
+    alice = signed_in(fresh_emulator, "alice").client
     elsewhere = _folder(alice, OWN, "Inbox")  # a folder of another mailbox: Exchange says it does not exist
     bad = Rule(name="Wrong target", actions=RuleActions(move_to=FolderRef(SUPPORT, folder_id=elsewhere.folder_id)))
     with pytest.raises(ServerError, match="the folder it moves or copies to does not exist"):
@@ -213,12 +181,12 @@ def test_server_refusals_in_plain_words(fresh) -> None:
     assert [r.name for r in rules.get_rules(alice, SUPPORT).rules] == DEMO
 
 
-def test_outlook_rule_blob_is_reported_and_kept_unless_the_user_agrees(fresh) -> None:
-    store = fresh.backend.store
+def test_outlook_rule_blob_is_reported_and_kept_unless_the_user_agrees(fresh_emulator) -> None:
+    store = fresh_emulator.backend.store
     with store.db.tx() as con:
         con.execute("INSERT INTO mailbox_settings(mailbox_id, key, value) VALUES (?, 'outlook_rule_blob', ?)",
                     (store.directory.by_smtp(SUPPORT).id, b"1"))
-    alice = signed_in(fresh, "alice").client
+    alice = signed_in(fresh_emulator, "alice").client
     found = rules.get_rules(alice, SUPPORT)
     assert found.outlook_blob
     rule = Rule(name="Late", priority=3, actions=RuleActions(mark_as_read=True))
@@ -229,15 +197,15 @@ def test_outlook_rule_blob_is_reported_and_kept_unless_the_user_agrees(fresh) ->
     assert not saved.outlook_blob and [r.name for r in saved.rules] == [*DEMO, "Late"]
 
 
-def test_run_a_rule_now_on_the_messages_already_there(fresh) -> None:
+def test_run_a_rule_now_on_the_messages_already_there(fresh_emulator) -> None:
     from exchangelib import Message
 
-    support = account(fresh, "alice", SUPPORT)
+    support = account(fresh_emulator, "alice", SUPPORT)
     for n in range(3):
         Message(account=support, folder=support.inbox, subject=f"Invoice {n} for March").save()
     Message(account=support, folder=support.inbox, subject="Invoice from the boss",
             author="boss@example.net").save()
-    alice = signed_in(fresh, "alice").client
+    alice = signed_in(fresh_emulator, "alice").client
     inbox = _folder(alice, SUPPORT, "Inbox")
     billing = _folder(alice, SUPPORT, "Billing questions")
     rule = Rule(name="Invoices", conditions=Predicates(subject_contains=("invoice",)),

@@ -1,0 +1,73 @@
+"""Contact photos: checking a picture file before it goes to the server, decoding what the server holds.
+
+Functions here read files and decode images; call them from worker tasks (``ContactsService`` does), never on
+the GUI thread. ``QImage`` is safe to use outside the GUI thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray
+from PySide6.QtGui import QImage
+
+from app.domain.errors import MailroomError
+
+#: Exchange's limit for a contact picture is 4 MB (larger pictures are refused by Outlook as well).
+MAX_PHOTO_BYTES = 4 * 1024 * 1024
+#: Content types by file signature; a contact picture must be one of these.
+_SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+    (b"BM", "image/bmp"),
+)
+
+
+@dataclass(frozen=True)
+class PhotoChange:
+    """What a save does with a contact's picture: ``data`` None removes it."""
+
+    data: bytes | None
+    content_type: str = "image/jpeg"
+
+    @property
+    def removes(self) -> bool:
+        return self.data is None
+
+
+def content_type_of(data: bytes) -> str:
+    """The picture's content type from its first bytes, or "" for anything that is not a supported image."""
+    return next((kind for signature, kind in _SIGNATURES if data.startswith(signature)), "")
+
+
+def decode(data: bytes) -> QImage | None:
+    """The picture as an image, or None when it cannot be decoded."""
+    image = QImage.fromData(QByteArray(data))
+    return None if image.isNull() else image
+
+
+def read_photo(path: Path) -> PhotoChange:
+    """Read and check a picture file for a contact.
+
+    Raises:
+        MailroomError: The file cannot be read, is larger than 4 MB, is not a PNG, JPEG, GIF or BMP image, or
+            cannot be decoded (the text says which).
+    """
+    try:
+        size = path.stat().st_size
+        if size > MAX_PHOTO_BYTES:
+            raise MailroomError(f"{path.name} is {size / 1048576:.1f} MB; a contact photo may be at most 4 MB.")
+        data = path.read_bytes()
+    except OSError as error:
+        raise MailroomError(f"Could not read {path.name}: {error.strerror or error}.") from None
+    if len(data) > MAX_PHOTO_BYTES:
+        raise MailroomError(f"{path.name} is larger than 4 MB; a contact photo may be at most 4 MB.")
+    kind = content_type_of(data)
+    if not kind:
+        raise MailroomError(f"{path.name} is not a picture: choose a PNG, JPEG, GIF or BMP image.")
+    if decode(data) is None:
+        raise MailroomError(f"{path.name} looks like an image but cannot be read; it may be damaged.")
+    return PhotoChange(data, kind)
