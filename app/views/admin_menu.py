@@ -270,7 +270,6 @@ class AdminController(QObject):
             self.w.sidebar.select_folder(node.ref)
             folder = node.ref
         query = self.w.list_model.query
-        self.w.forget_shown()
         self.w.list_model.set_folder(folder, replace(query, search="", category=name))
         self.w.list_view.set_placeholder("Loading …")
         self.w.show_status(f"Showing the messages labelled “{name}”.")
@@ -281,7 +280,6 @@ class AdminController(QObject):
         folder = self.w.folder
         if folder is None or not self.w.list_model.query.category:
             return
-        self.w.forget_shown()
         self.w.list_model.set_folder(folder, replace(self.w.list_model.query, category=""))
         self.update()
 

@@ -389,6 +389,7 @@ class MessageView(QWidget):
 
         self._document_url = QUrl()
         self._blocked = 0
+        self._blank = False  # the empty page is loaded (clearing again would only cost a page load)
         self.setFocusProxy(self._view)
 
     # -- public API --------------------------------------------------------------------------------------------
@@ -416,6 +417,7 @@ class MessageView(QWidget):
         url = QUrl(f"{MESSAGE_SCHEME}:{path}")
         self._document_url = url
         self._blocked = 0
+        self._blank = False
         self.parts.set_parts(parts or {})
         self.documents.set_document(path, document)
         self.gate.allow_remote_for(url if allow_remote else None)
@@ -424,6 +426,9 @@ class MessageView(QWidget):
 
     def clear(self) -> None:
         """Show an empty page and drop the document and its parts from memory."""
+        if self._blank:
+            return
+        self._blank = True
         self._document_url = QUrl()
         self._blocked = 0
         self.gate.allow_remote_for(None)
