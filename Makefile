@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help setup system-deps test lint demo bench bundle clean distclean
+.PHONY: help setup system-deps test lint demo bench bundle screenshots clean distclean
 
 help:
 	@echo "make demo    start Mailroom in demo mode against the local Exchange emulator"
@@ -15,6 +15,7 @@ help:
 	@echo "make setup   Debian packages for Qt + .venv with the pinned packages (both of the above do this)"
 	@echo "make lint    ruff and import-linter only"
 	@echo "make bench   run the benchmarks in bench/"
+	@echo "make screenshots  the main window and every dialog in docs/screenshots/ (offscreen, demo tenant)"
 	@echo "make bundle  build the one-folder app bundle dist/mailroom/ with PyInstaller (pyinstaller.spec)"
 	@echo "make clean   remove caches and build output (distclean also removes .venv)"
 
@@ -50,6 +51,14 @@ bundle: setup $(BUNDLE_STAMP)
 	@sh packaging/linux/build_deps.sh
 	$(BIN)/pyinstaller --noconfirm --log-level WARN pyinstaller.spec
 	@echo "bundle: dist/mailroom/mailroom ($$(du -sh dist/mailroom | cut -f1)); check it with dist/mailroom/mailroom --selftest"
+
+# One PNG per entry of app.screenshot.DIALOGS, plus the main window: what the docs show is what the code draws.
+screenshots: setup
+	@mkdir -p docs/screenshots
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m app --demo --user alice --screenshot docs/screenshots/main-window.png
+	@set -e; for name in $$($(BIN)/python -c "from app.screenshot import DIALOGS; print(*DIALOGS)"); do \
+		echo "== $$name"; QT_QPA_PLATFORM=offscreen $(BIN)/python -m app --demo --screenshot-dialog $$name docs/screenshots/$$name.png; \
+	done
 
 bench: setup
 	@set -e; found=0; for f in bench/*.py; do \

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -108,12 +109,24 @@ _QT_LEVELS = {
 }
 
 
+#: Warnings Qt prints on machines without a GPU or a window system feature: facts about the machine, not defects
+#: (QtWebEngine then renders in software). Logged at DEBUG so that real warnings stand out.
+_MACHINE_NOTES = re.compile(
+    r"^(GPUInfo not initialized|QRhiGles2: Failed to create|Failed to create RHI for backend|"
+    r"This plugin does not support (raise|propagateSizeHints|createPlatformVulkanInstance)|"
+    r"QVulkanInstance: Failed to initialize|GBM is not supported)"
+)
+
+
 def route_qt_messages() -> None:
     """Send Qt's own messages (qWarning and friends) to the ``qt`` logger: the log file and stderr, redacted."""
     qt_log = logging.getLogger("qt")
 
     def handler(kind: QtMsgType, _context: QMessageLogContext, message: str) -> None:
-        qt_log.log(_QT_LEVELS.get(kind, logging.WARNING), "%s", message)
+        level = _QT_LEVELS.get(kind, logging.WARNING)
+        if level == logging.WARNING and _MACHINE_NOTES.match(message):
+            level = logging.DEBUG
+        qt_log.log(level, "%s", message)
 
     qInstallMessageHandler(handler)
 
