@@ -21,7 +21,7 @@ from ews_emulator.seedgen.config import category_list_xml, store_category_list, 
 from ews_emulator.seedgen.contacts import contact_items
 from ews_emulator.seedgen.mail import Mail, MailGenerator
 from ews_emulator.seedgen.people import People
-from ews_emulator.seedgen.photos import PHOTO_NAME, portrait_png
+from ews_emulator.seedgen.photos import DIRECTORY_PHOTO_SIZE, PHOTO_NAME, portrait_png
 from ews_emulator.seedgen.scale import add_bulk_messages
 from ews_emulator.store import Folder, Grant, Recipient, Store
 
@@ -62,6 +62,7 @@ def seed_tenant(store: Store, scale: int = 0, now: float | None = None) -> None:
         generators = _mail(store, con, now, recips, boxes, extra, people)
         _calendars(store, con, now, recips, boxes)
         _contacts(store, con, now, t, recips, boxes, people)
+        _user_photos(store, con, recips)
         if scale > 0:
             add_bulk_messages(store, con, generators["support"], boxes["support"]["inbox"].id, scale, now)
         con.execute("DELETE FROM events")
@@ -270,3 +271,15 @@ def _contacts(
             if n < photos and row.element == "Contact":  # the first ``photos`` contacts have a picture
                 store.items.add_attachment(con, row.id, PHOTO_NAME, "image/png", portrait_png(row.display_name or ""),
                                            is_contact_photo=True)
+
+
+# Directory photos (GetUserPhoto) ----------------------------------------------------------------------
+#: Recipients with a directory photo; everyone else (dave, the rooms, the other shared mailboxes) has none.
+USER_PHOTOS = ("alice", "bob", "carol", "support")
+
+
+def _user_photos(store: Store, con: sqlite3.Connection, recips: dict[str, Recipient]) -> None:
+    for alias in USER_PHOTOS:
+        if alias in recips:
+            person = recips[alias]
+            store.user_photos.set(con, person.id, portrait_png(person.display_name, DIRECTORY_PHOTO_SIZE))

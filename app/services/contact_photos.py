@@ -1,4 +1,5 @@
-"""Contact photos: checking a picture file before it goes to the server, decoding what the server holds.
+"""Contact photos: checking a picture file before it goes to the server, decoding what the server holds, and the
+cache of directory photos (:class:`DirectoryPhotos`).
 
 Functions here read files and decode images; call them from worker tasks (``ContactsService`` does), never on
 the GUI thread. ``QImage`` is safe to use outside the GUI thread.
@@ -6,6 +7,7 @@ the GUI thread. ``QImage`` is safe to use outside the GUI thread.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,3 +73,31 @@ def read_photo(path: Path) -> PhotoChange:
     if decode(data) is None:
         raise MailroomError(f"{path.name} looks like an image but cannot be read; it may be damaged.")
     return PhotoChange(data, kind)
+
+
+class DirectoryPhotos:
+    """Directory photos (GetUserPhoto) already asked for, per address: the picture, or None for "has none".
+
+    Written by worker tasks and read on the GUI thread, hence the lock. At most ``limit`` addresses are kept
+    (the oldest answer is dropped first); a person is asked for again only after being dropped.
+    """
+
+    def __init__(self, limit: int = 500) -> None:
+        self._limit = limit
+        self._lock = threading.Lock()
+        self._photos: dict[str, QImage | None] = {}
+
+    def lookup(self, address: str) -> tuple[bool, QImage | None]:
+        """``(known, picture)``: whether the server was asked already, and its answer (None: no photo)."""
+        with self._lock:
+            key = address.strip().casefold()
+            return key in self._photos, self._photos.get(key)
+
+    def remember(self, address: str, image: QImage | None) -> None:
+        """Keep the server's answer for ``address``."""
+        with self._lock:
+            key = address.strip().casefold()
+            self._photos.pop(key, None)
+            if len(self._photos) >= self._limit:
+                self._photos.pop(next(iter(self._photos)))
+            self._photos[key] = image

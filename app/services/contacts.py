@@ -21,7 +21,7 @@ from app.domain.errors import Cancelled, MailroomError, user_message
 from app.domain.folders import FolderKind, FolderRef
 from app.domain.messages import Person
 from app.domain.vcard import export_vcards, parse_vcards
-from app.services.contact_photos import PhotoChange, decode, read_photo
+from app.services.contact_photos import DirectoryPhotos, PhotoChange, decode, read_photo
 from app.tasks import TaskHandle, TaskRunner
 
 if TYPE_CHECKING:
@@ -54,6 +54,7 @@ class ContactsService(QObject):
         self._client = client_provider
         self._mailboxes = mailboxes
         self._worker_status.connect(self.status, Qt.ConnectionType.QueuedConnection)
+        self.directory_photos = DirectoryPhotos()  # GetUserPhoto answers per address
 
     # -- folders -----------------------------------------------------------------------------------------------
     def folders(self) -> list[ContactFolder]:
@@ -121,6 +122,27 @@ class ContactsService(QObject):
             return decode(data) if data else None
 
         return self._run(work, folder.mailbox, on_result, on_error, f"Reading the photo of {contact.name}")
+
+    def directory_photo(self, address: str, on_result: Callable[[QImage | None], Any],
+                        on_error: OnError) -> TaskHandle[Any]:
+        """A directory person's photo (GetUserPhoto, 96 x 96), decoded in the worker; None when there is none.
+
+        The answer is kept in :attr:`directory_photos`: a person already asked for is not asked again.
+        """
+        client = self._client()
+        photos = self.directory_photos
+
+        def work() -> QImage | None:
+            from app.ews import user_photo
+
+            known, image = photos.lookup(address)
+            if not known:
+                data = user_photo.user_photo(client, address, user_photo.DEFAULT_SIZE)
+                image = decode(data) if data else None
+                photos.remember(address, image)
+            return image
+
+        return self._run(work, None, on_result, on_error, f"Reading the directory photo of {address}")
 
     def check_photo(self, path: Path, on_result: Callable[[tuple[PhotoChange, QImage]], Any],
                     on_error: OnError) -> TaskHandle[Any]:

@@ -2,7 +2,8 @@
 notes) or a group (its members, linked for "Send mail").
 
 A contact's picture is read in a worker when the server says it has one (``HasPicture``) and kept per (item id,
-change key), so a changed contact reads it again.
+change key), so a changed contact reads it again. A directory person's photo (GetUserPhoto) is asked for once per
+address; the service keeps the answer, a photo or "none" (then the initials stay).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ class ContactDetail(QTextBrowser):
     """Shows one contact or group (:meth:`show_item`) and reads contacts' pictures (:meth:`load_photo`).
 
     Args:
-        service: The :class:`~app.services.contacts.ContactsService` (its ``photo`` task).
+        service: The :class:`~app.services.contacts.ContactsService` (its ``photo`` and ``directory_photo`` tasks).
         parent: The contacts view.
         current: The item the view has selected now (a picture is shown only if it is still that contact's);
             by default the item shown last.
@@ -70,8 +71,14 @@ class ContactDetail(QTextBrowser):
         self.document().addResource(QTextDocument.ResourceType.ImageResource, QUrl(AVATAR_URL), self.avatar)
         self.setHtml(detail_html(data, AVATAR_URL))
 
-    def load_photo(self, folder: FolderRef, contact: Contact) -> None:
-        """Read the contact's picture in a worker when it has one that is not read yet (one read at a time)."""
+    def load_photo(self, folder: FolderRef | None, contact: Contact) -> None:
+        """Read the contact's picture in a worker when it has one that is not read yet (one read at a time); for a
+        directory person (``folder`` None), ask the directory for their photo unless it was asked already."""
+        if contact.source == "directory":
+            self._load_directory_photo(contact)
+            return
+        if folder is None:
+            return
         key = (contact.item_id, contact.change_key)
         if not contact.has_photo or key in self._photos or self._handle is not None:
             return
@@ -85,8 +92,27 @@ class ContactDetail(QTextBrowser):
             self._handle = None
 
     def photo_of(self, contact: Contact) -> QImage | None:
-        """The contact's picture when it was read already."""
+        """The contact's (or directory person's) picture when it was read already."""
+        if contact.source == "directory":
+            return self.service.directory_photos.lookup(contact.primary_email)[1] if contact.primary_email else None
         return self._photos.get((contact.item_id, contact.change_key))
+
+    def _load_directory_photo(self, contact: Contact) -> None:
+        address = contact.primary_email
+        if not address or self._handle is not None or self.service.directory_photos.lookup(address)[0]:
+            return
+        self._handle = self.service.directory_photo(
+            address, lambda image: self._directory_photo_arrived(address, image), self._photo_failed)
+
+    def _directory_photo_arrived(self, address: str, image: QImage | None) -> None:
+        self._handle = None
+        shown = self._current()
+        if not (isinstance(shown, Contact) and shown.source == "directory"
+                and shown.primary_email.casefold() == address.casefold()):
+            return
+        if image is not None:
+            self.show_item(shown)
+            self.photo_shown.emit(shown)
 
     def _photo_arrived(self, key: tuple[str, str], image: QImage | None) -> None:
         self._handle = None

@@ -306,8 +306,8 @@ class ContactsView(QWidget):
 
     def _load_photo(self, contact: Contact) -> None:
         folder = self.folder()
-        if folder is not None:
-            self.detail.load_photo(folder.ref, contact)
+        if folder is not None or contact.source == "directory":
+            self.detail.load_photo(folder.ref if folder is not None else None, contact)
 
     @property
     def avatar(self) -> QImage | None:

@@ -11,7 +11,7 @@ from lxml import etree
 
 from ews_emulator.backend import HttpResult
 from ews_emulator.exchange.context import Ctx
-from ews_emulator.exchange.registry import OPERATIONS, StreamingAnswer, load_all
+from ews_emulator.exchange.registry import OPERATIONS, HttpAnswer, StreamingAnswer, load_all
 from ews_emulator.soap import T_NS, SoapFault, envelope, fault_envelope, parse_envelope
 from ews_emulator.store import Store
 from ews_emulator.xml.schema_order import ENUMS
@@ -108,6 +108,10 @@ class ExchangeBackend:
         answer = handler(ctx, env.body)
         if isinstance(answer, StreamingAnswer):
             return HttpResult(200, answer.chunks)
+        if isinstance(answer, HttpAnswer):
+            data = envelope(answer.element)
+            self.check_response(data)
+            return HttpResult(answer.status, data, headers=answer.headers)
         data = envelope(answer)
         self.check_response(data)
         return HttpResult(200, data)

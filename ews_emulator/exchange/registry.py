@@ -17,7 +17,7 @@ from lxml import etree
 if TYPE_CHECKING:
     from ews_emulator.exchange.context import Ctx
 
-Handler = Callable[["Ctx", etree._Element], "etree._Element | StreamingAnswer"]
+Handler = Callable[["Ctx", etree._Element], "etree._Element | StreamingAnswer | HttpAnswer"]
 OPERATIONS: dict[str, Handler] = {}
 
 
@@ -26,6 +26,16 @@ class StreamingAnswer:
 
     def __init__(self, chunks) -> None:  # Iterator[bytes]
         self.chunks = chunks
+
+
+class HttpAnswer:
+    """A handler result that also sets the HTTP status and headers (GetUserPhoto: 404 when there is no photo,
+    an ``ETag`` header with the picture). The element is wrapped and schema-checked like any other answer."""
+
+    def __init__(self, element: etree._Element, status: int = 200, headers: dict[str, str] | None = None) -> None:
+        self.element = element
+        self.status = status
+        self.headers = dict(headers or {})
 
 
 def operation(name: str) -> Callable[[Handler], Handler]:

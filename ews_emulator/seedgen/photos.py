@@ -12,6 +12,8 @@ import zlib
 
 PHOTO_SIZE = 96
 PHOTO_NAME = "ContactPicture.png"  # the name Outlook gives a contact's picture attachment
+#: Edge length of the directory photos GetUserPhoto serves (scaled down to the size a client asks for).
+DIRECTORY_PHOTO_SIZE = 240
 
 _BACKGROUNDS = ((0x2B, 0x6C, 0xB0), (0x3A, 0x8F, 0x5C), (0xB0, 0x5A, 0x2B), (0x7A, 0x4F, 0xA8), (0x2A, 0x8A, 0x9A),
                 (0xA8, 0x3C, 0x5A))

@@ -8,6 +8,7 @@ from ews_emulator.store.db import Database
 from ews_emulator.store.directory import Directory, Grant, Recipient
 from ews_emulator.store.folders import Folder, FolderStore
 from ews_emulator.store.items import ItemRow, ItemStore
+from ews_emulator.store.user_photos import UserPhotos
 
 
 class Store:
@@ -18,6 +19,7 @@ class Store:
         self.directory = Directory(self.db)
         self.folders = FolderStore(self.db)
         self.items = ItemStore(self.db)
+        self.user_photos = UserPhotos(self.db)
 
     def is_empty(self) -> bool:
         return self.db.connection().execute("SELECT count(*) FROM recipients").fetchone()[0] == 0
