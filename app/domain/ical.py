@@ -3,11 +3,17 @@
 Import validates everything before anything is created: :func:`parse_ics` either returns every draft or raises
 :class:`IcsError` with words for the user. Recurrence rules are never expanded: an RRULE maps to a
 :class:`~app.domain.calendar.Recurrence` or the file is refused.
+
+Occurrences of a series changed or removed one by one travel as RFC 5545 and Outlook write them: a VEVENT with
+the series' UID and a RECURRENCE-ID (the occurrence's original start) for each changed one, an EXDATE on the
+series for each removed one. Export takes them as :class:`SeriesExceptions`; import returns such a series as a
+:class:`SeriesDraft` (the series, then its exceptions to apply once it exists).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -26,52 +32,102 @@ class IcsError(MailroomError):
     """The file cannot be imported; ``str(error)`` says why in plain words. Nothing was imported."""
 
 
-def export_ics(events: Sequence[Event], calendar_name: str) -> bytes:
-    """A VCALENDAR with one VEVENT per event (UTC times; a series' master carries its RRULE)."""
+@dataclass(frozen=True)
+class SeriesExceptions:
+    """A series' occurrences changed or removed one by one, for export.
+
+    Attributes:
+        modified: (original start, the occurrence as it is now) per changed occurrence.
+        deleted: The original starts of the removed occurrences.
+    """
+
+    modified: tuple[tuple[datetime, Event], ...] = ()
+    deleted: tuple[datetime, ...] = ()
+
+
+@dataclass
+class SeriesDraft(EventDraft):
+    """A series read from a file with its exceptions: create the series, then change ``modified`` (original
+    start -> the occurrence as the file has it) and remove ``deleted`` (original starts)."""
+
+    modified: list[tuple[datetime, EventDraft]] = field(default_factory=list)
+    deleted: list[datetime] = field(default_factory=list)
+
+
+def export_ics(events: Sequence[Event], calendar_name: str,
+               exceptions: Mapping[str, SeriesExceptions] | None = None) -> bytes:
+    """A VCALENDAR with one VEVENT per event (UTC times; a series' master carries its RRULE).
+
+    Args:
+        events: Single events, series masters, or (a date range) occurrences, each exported as itself.
+        calendar_name: X-WR-CALNAME.
+        exceptions: By a master's item id: its changed occurrences (VEVENTs with the master's UID and a
+            RECURRENCE-ID) and removed ones (EXDATE on the master).
+    """
     cal = icalendar.Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("x-wr-calname", calendar_name)
     stamp = datetime.now(UTC).replace(microsecond=0)
     for ev in events:
-        vevent = icalendar.Event()
         uid = ev.uid or ev.item_id or f"{ev.start.isoformat()}-{ev.subject}"
         if ev.kind in ("Occurrence", "Exception"):  # one instance of a series, exported as itself
             uid = f"{uid}-{ev.start.astimezone(UTC):%Y%m%dT%H%M%SZ}"
-        vevent.add("uid", uid)
-        vevent.add("dtstamp", stamp)
-        vevent.add("summary", ev.subject)
-        if ev.all_day:
-            vevent.add("dtstart", ev.start.date())
-            vevent.add("dtend", ev.end.date() if ev.end.date() > ev.start.date() else ev.start.date() + timedelta(1))
-        else:
-            vevent.add("dtstart", ev.start.astimezone(UTC))
-            vevent.add("dtend", ev.end.astimezone(UTC))
-        if ev.location:
-            vevent.add("location", ev.location)
-        if ev.body_text:
-            vevent.add("description", ev.body_text)
-        vevent.add("transp", "TRANSPARENT" if ev.busy is BusyStatus.FREE else "OPAQUE")
-        if ev.busy in _BUSY_TO_ICS:
-            vevent.add("x-microsoft-cdo-busystatus", _BUSY_TO_ICS[ev.busy])
-        if ev.organizer is not None and ev.organizer.address:
-            vevent.add("organizer", f"mailto:{ev.organizer.address}", parameters=_cn(ev.organizer.name))
-        for a in ev.attendees:
-            params = _cn(a.person.name)
-            params["ROLE"] = "OPT-PARTICIPANT" if a.kind == "Optional" else "REQ-PARTICIPANT"
-            if a.kind == "Resource":
-                params["CUTYPE"] = "RESOURCE"
-            vevent.add("attendee", f"mailto:{a.person.address}", parameters=params)
-        if ev.recurrence is not None and ev.kind == "RecurringMaster":
-            vevent.add("rrule", _rrule(ev.recurrence))
-        if ev.reminder_minutes is not None:
-            alarm = icalendar.Alarm()
-            alarm.add("action", "DISPLAY")
-            alarm.add("description", ev.subject or "Reminder")
-            alarm.add("trigger", -timedelta(minutes=ev.reminder_minutes))
-            vevent.add_component(alarm)
-        cal.add_component(vevent)
+        master = _vevent(ev, uid, stamp)
+        changes = (exceptions or {}).get(ev.item_id) if ev.kind == "RecurringMaster" and ev.recurrence else None
+        cal.add_component(master)
+        if changes is None:
+            continue
+        for original in changes.deleted:
+            master.add("exdate", _instant(original, ev.all_day))
+        for original, occurrence in changes.modified:
+            vevent = _vevent(replace(occurrence, kind="Single", recurrence=None), uid, stamp)
+            vevent.add("recurrence-id", _instant(original, ev.all_day))
+            cal.add_component(vevent)
     return cal.to_ical()
+
+
+def _instant(moment: datetime, all_day: bool) -> datetime | date:
+    """A start as the file writes it: the date for all-day events, else UTC."""
+    return moment.astimezone(UTC).date() if all_day else moment.astimezone(UTC)
+
+
+def _vevent(ev: Event, uid: str, stamp: datetime) -> Any:
+    """The VEVENT of one event (its RRULE when it is a series' master; UTC times; dates when all day)."""
+    vevent = icalendar.Event()
+    vevent.add("uid", uid)
+    vevent.add("dtstamp", stamp)
+    vevent.add("summary", ev.subject)
+    if ev.all_day:
+        vevent.add("dtstart", ev.start.date())
+        vevent.add("dtend", ev.end.date() if ev.end.date() > ev.start.date() else ev.start.date() + timedelta(1))
+    else:
+        vevent.add("dtstart", ev.start.astimezone(UTC))
+        vevent.add("dtend", ev.end.astimezone(UTC))
+    if ev.location:
+        vevent.add("location", ev.location)
+    if ev.body_text:
+        vevent.add("description", ev.body_text)
+    vevent.add("transp", "TRANSPARENT" if ev.busy is BusyStatus.FREE else "OPAQUE")
+    if ev.busy in _BUSY_TO_ICS:
+        vevent.add("x-microsoft-cdo-busystatus", _BUSY_TO_ICS[ev.busy])
+    if ev.organizer is not None and ev.organizer.address:
+        vevent.add("organizer", f"mailto:{ev.organizer.address}", parameters=_cn(ev.organizer.name))
+    for a in ev.attendees:
+        params = _cn(a.person.name)
+        params["ROLE"] = "OPT-PARTICIPANT" if a.kind == "Optional" else "REQ-PARTICIPANT"
+        if a.kind == "Resource":
+            params["CUTYPE"] = "RESOURCE"
+        vevent.add("attendee", f"mailto:{a.person.address}", parameters=params)
+    if ev.recurrence is not None and ev.kind == "RecurringMaster":
+        vevent.add("rrule", _rrule(ev.recurrence))
+    if ev.reminder_minutes is not None:
+        alarm = icalendar.Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", ev.subject or "Reminder")
+        alarm.add("trigger", -timedelta(minutes=ev.reminder_minutes))
+        vevent.add_component(alarm)
+    return vevent
 
 
 def parse_ics(data: bytes, *, calendar: FolderRef | None = None, max_bytes: int = MAX_BYTES,
@@ -92,11 +148,38 @@ def parse_ics(data: bytes, *, calendar: FolderRef | None = None, max_bytes: int 
     if cal.name != "VCALENDAR":
         raise IcsError("This is not an iCalendar file: it holds no VCALENDAR.")
     target = calendar or FolderRef("", well_known="calendar")
-    drafts = []
+    drafts: list[EventDraft] = []
+    series: dict[str, SeriesDraft] = {}
+    changed: list[tuple[str, datetime, EventDraft, str]] = []  # UID, original start, the occurrence, label
     for n, vevent in enumerate(cal.walk("VEVENT"), start=1):
         summary = str(vevent.get("SUMMARY", "") or "")
         label = f"event {n}" + (f" (“{summary[:60]}”)" if summary else "")
-        drafts.append(_draft(vevent, target, label))
+        draft = _draft(vevent, target, label)
+        uid = str(vevent.get("UID", "") or "").strip()
+        if "RECURRENCE-ID" in vevent:
+            if draft.recurrence is not None:
+                raise IcsError(f"In {label}, a changed occurrence (RECURRENCE-ID) has a recurrence rule of its own; "
+                               "nothing was imported.")
+            changed.append((uid, _recurrence_id(vevent, label), draft, label))
+        elif draft.recurrence is not None:
+            whole = SeriesDraft(**{f.name: getattr(draft, f.name) for f in fields(draft) if f.init},
+                                deleted=_exdates(vevent, label))
+            if uid and uid in series:
+                raise IcsError(f"In {label}, a second series has the UID of an earlier one; nothing was imported.")
+            if uid:
+                series[uid] = whole
+            drafts.append(whole)
+        else:
+            drafts.append(draft)
+    for uid, original, draft, label in changed:
+        owner = series.get(uid) if uid else None
+        if owner is None:  # one occurrence without its series (an invitation to it): imported as an event
+            drafts.append(draft)
+            continue
+        if original in owner.deleted or any(o == original for o, _d in owner.modified):
+            raise IcsError(f"In {label}, the occurrence of {original:%Y-%m-%d %H:%M} UTC is changed twice or also "
+                           "removed; nothing was imported.")
+        owner.modified.append((original, draft))
     if not drafts:
         raise IcsError("The file holds no events.")
     return drafts
@@ -196,10 +279,13 @@ def _draft(vevent: Any, target: FolderRef, label: str) -> EventDraft:
         end = start + (timedelta(days=1) if all_day else timedelta(0))
     if end < start:
         raise IcsError(f"In {label}, the end ({end:%Y-%m-%d %H:%M}) is before the start ({start:%Y-%m-%d %H:%M}).")
-    for extra in ("RDATE", "EXRULE", "EXDATE"):
+    for extra in ("RDATE", "EXRULE"):
         if extra in vevent:
             raise IcsError(f"In {label}, {extra} (extra or removed dates of a series) is not supported; "
                            "nothing was imported.")
+    if "EXDATE" in vevent and "RRULE" not in vevent:
+        raise IcsError(f"In {label}, dates are removed (EXDATE) from an event that does not repeat; "
+                       "nothing was imported.")
     recurrence = _recurrence(vevent, start, label) if "RRULE" in vevent else None
     summary = str(vevent.get("SUMMARY", "") or "").strip()[:MAX_SUBJECT]
     transp = str(vevent.get("TRANSP", "") or "").upper()
@@ -248,6 +334,40 @@ def _reminder(vevent: Any) -> int | None:
         if isinstance(trigger, timedelta) and timedelta(0) >= trigger >= -timedelta(days=14):
             return int(-trigger.total_seconds() // 60)
     return None
+
+
+def _recurrence_id(vevent: Any, label: str) -> datetime:
+    """The original start (UTC) of the occurrence a VEVENT with RECURRENCE-ID changes."""
+    prop = vevent.get("RECURRENCE-ID")
+    if str(getattr(prop, "params", {}).get("RANGE", "")).upper() == "THISANDFUTURE":
+        raise IcsError(f"In {label}, a change to this and all later occurrences (RANGE=THISANDFUTURE) cannot be "
+                       "represented in Exchange; nothing was imported.")
+    return _moment(vevent, "RECURRENCE-ID", label)[0].astimezone(UTC)
+
+
+def _exdates(vevent: Any, label: str) -> list[datetime]:
+    """The removed occurrences' original starts (UTC; all-day: midnight UTC of the date)."""
+    out: list[datetime] = []
+    for prop in _as_list(vevent.get("EXDATE")):
+        tzid = prop.params.get("TZID") if hasattr(prop, "params") else None
+        for item in getattr(prop, "dts", None) or ():
+            value = item.dt
+            if isinstance(value, datetime):
+                if value.tzinfo is None:
+                    if tzid:
+                        raise IcsError(f"In {label}, the time zone “{tzid}” of EXDATE is unknown; nothing was "
+                                       "imported.")
+                    value = value.astimezone()
+            elif isinstance(value, date):
+                value = datetime(value.year, value.month, value.day, tzinfo=UTC)
+            else:
+                raise IcsError(f"In {label}, EXDATE is not a date.")
+            if not MIN_YEAR <= value.year <= MAX_YEAR:
+                raise IcsError(f"In {label}, the year {value.year} of EXDATE is out of range.")
+            out.append(value.astimezone(UTC))
+            if len(out) > MAX_EVENTS:
+                raise IcsError(f"In {label}, more than {MAX_EVENTS} occurrences are removed; nothing was imported.")
+    return list(dict.fromkeys(out))
 
 
 def _moment(vevent: Any, name: str, label: str) -> tuple[datetime, bool]:

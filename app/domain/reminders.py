@@ -147,3 +147,40 @@ def next_change(entries: Iterable[tuple[CalendarRef, Event]], now: datetime, sta
         if due > now and (soonest is None or due < soonest):
             soonest = due
     return soonest
+
+
+# -- how far ahead to load -----------------------------------------------------------------------------------------
+#: The near load (every minute) looks at least this far ahead.
+NEAR_AHEAD = timedelta(hours=24)
+#: The wide load looks this far ahead (EWS allows reminders of weeks; longer ones are not looked for).
+MAX_AHEAD = timedelta(days=14)
+#: How often the wide load runs; between two, reminders come from the near load.
+WIDE_EVERY = timedelta(minutes=15)
+
+
+def wide_load_due(last_wide: datetime | None, now: datetime, every: timedelta = WIDE_EVERY) -> bool:
+    """Whether the wide load should run now: never ran, ran ``every`` or more ago, or the clock went back."""
+    return last_wide is None or not last_wide <= now < last_wide + every
+
+
+def look_ahead(wide: Iterable[Event], every: timedelta = WIDE_EVERY) -> timedelta:
+    """How far ahead the near load must look so that every reminder falling due before the next wide load is in
+    it (fresh): the longest reminder among ``wide`` (the last wide load's events) plus ``every``, at least
+    :data:`NEAR_AHEAD`, at most :data:`MAX_AHEAD`.
+
+    An event due before the next wide load has ``start - reminder <= now + every``, so ``start <= now + longest
+    reminder + every``.
+    """
+    longest = max((e.reminder_minutes for e in wide if e.reminder_minutes is not None and e.kind != "RecurringMaster"
+                   and e.item_id), default=0)
+    return min(max(timedelta(minutes=max(longest, 0)) + every, NEAR_AHEAD), MAX_AHEAD)
+
+
+def merge_loads(near: Iterable[Event], near_until: datetime, wide: Iterable[Event]) -> list[Event]:
+    """The events to remind from: the near load's (fresh) and, beyond its end, the last wide load's.
+
+    Events of the wide load starting before ``near_until`` are dropped: the near load has them as they are now
+    (moved, changed or deleted since). Those after it cannot fall due before the next wide load
+    (:func:`look_ahead`); they only tell when to wake up.
+    """
+    return [*near, *(e for e in wide if e.start >= near_until)]

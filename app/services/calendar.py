@@ -21,7 +21,7 @@ from app.domain.calendar import CalendarRef, Event, EventDraft
 from app.domain.errors import Cancelled, user_message
 from app.domain.folders import FolderRef
 from app.domain.ical import MAX_BYTES as MAX_ICS_BYTES
-from app.domain.ical import IcsError, export_ics, parse_ics
+from app.domain.ical import IcsError, SeriesExceptions, export_ics, parse_ics
 from app.domain.mailbox import MailboxRef
 from app.ews import availability, calendar, calendar_files
 from app.ews.calendar import Scope
@@ -144,16 +144,19 @@ class CalendarService(QObject):
 
     # -- changes -------------------------------------------------------------------------------------------
     def create_event(self, draft: EventDraft, send_invitations: bool = False,
-                     on_result: Callback = None) -> TaskHandle[Any]:
-        """Create an event or series -> :attr:`changed`; ``on_result`` gets the new Event."""
+                     on_result: Callback = None, on_error: Callable[[str], Any] | None = None) -> TaskHandle[Any]:
+        """Create an event or series -> :attr:`changed`; ``on_result`` gets the new Event. A failure goes to
+        ``on_error`` when given (instead of :attr:`error`)."""
         return self._run(lambda c: calendar.create_event(c, draft, send_invitations), draft.calendar.mailbox,
-                         f"Create {draft.subject!r}", self._changed(draft.calendar), on_result)
+                         f"Create {draft.subject!r}", self._changed(draft.calendar), on_result, on_error)
 
     def update_event(self, event_id: str, draft: EventDraft, scope: Scope = "series", send_updates: bool = False,
-                     on_result: Callback = None) -> TaskHandle[Any]:
-        """Save an edited event, occurrence or series -> :attr:`changed`."""
+                     on_result: Callback = None, on_error: Callable[[str], Any] | None = None) -> TaskHandle[Any]:
+        """Save an edited event, occurrence or series -> :attr:`changed`; a failure goes to ``on_error`` when
+        given (instead of :attr:`error`)."""
         return self._run(lambda c: calendar.update_event(c, event_id, draft, scope, send_updates),
-                         draft.calendar.mailbox, f"Save {draft.subject!r}", self._changed(draft.calendar), on_result)
+                         draft.calendar.mailbox, f"Save {draft.subject!r}", self._changed(draft.calendar), on_result,
+                         on_error)
 
     def move_event(self, event: Event, new_start: datetime, new_end: datetime, scope: Scope = "occurrence",
                    on_result: Callback = None) -> TaskHandle[Any]:
@@ -214,13 +217,15 @@ class CalendarService(QObject):
                         end: datetime | None = None, on_result: Callback = None,
                         on_error: Callable[[str], Any] | None = None) -> TaskHandle[Any]:
         """Write ``[start, end)`` of a calendar (occurrences expanded), or the whole calendar when no range is
-        given (single events and series as their rules), to ``path``; ``on_result`` gets the number of events."""
+        given (single events and series as their rules, with their changed occurrences as RECURRENCE-ID events and
+        removed ones as EXDATE), to ``path``; ``on_result`` gets the number of events written."""
         def work(c: EwsClient) -> int:
+            exceptions: dict[str, SeriesExceptions] = {}
             if start is None or end is None:
-                found = calendar_files.all_events(c, cal)
+                found, exceptions = calendar_files.whole_calendar(c, cal)
             else:
                 found = calendar.events(c, cal, start, end)
-            data = export_ics(found, cal.name)
+            data = export_ics(found, cal.name, exceptions)
             file = Path(path)
             try:
                 partial = file.with_name(file.name + ".part")
@@ -228,18 +233,19 @@ class CalendarService(QObject):
                 partial.replace(file)
             except OSError as error:
                 raise IcsError(f"Could not write {file.name}: {error.strerror or error}") from error
-            return len(found)
+            return len(found) + sum(len(x.modified) for x in exceptions.values())
 
         return self._run(work, cal.folder.mailbox, f"Export {cal.name}", lambda _r: None, on_result, on_error)
 
     def import_ics(self, data: bytes, target: FolderRef, on_result: Callback = None,
                    on_error: Callable[[str], Any] | None = None) -> TaskHandle[Any]:
-        """Import a whole file into ``target``, or nothing (a failure half-way deletes what was created).
+        """Import a whole file into ``target``, or nothing (a failure half-way deletes what was created); a series
+        with changed or removed occurrences is created, then those are applied.
 
         -> :attr:`imported` and :attr:`changed`; ``on_result`` gets the created Events.
         """
         def work(c: EwsClient) -> list[Event]:
-            return calendar.import_drafts(c, parse_ics(data, calendar=target))
+            return calendar_files.import_calendar(c, parse_ics(data, calendar=target))
 
         def done(created: list[Event]) -> None:
             self.imported.emit(target, len(created))

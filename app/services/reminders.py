@@ -1,7 +1,11 @@
 """Reminders while Mailroom runs: the events of the calendars the user chose, checked every minute.
 
 At sign-in and every :data:`INTERVAL_MS` the service lists the open mailboxes' calendars (when that set changed)
-and loads the next day of every reminding calendar - one CalendarView per calendar, on that mailbox's task queue.
+and loads every reminding calendar - one CalendarView per calendar, on that mailbox's task queue. Every
+:data:`~app.domain.reminders.WIDE_EVERY` (15 minutes) that load is wide (the next 14 days, for reminders set days
+before their event); in between it is near: the next 24 hours, or as far as the longest reminder of the last wide
+load needs (:func:`~app.domain.reminders.look_ahead`), so each minute loads no more than the reminders in play
+require. An event created with a reminder longer than a day and already due shows at the next wide load.
 What is due comes from :mod:`app.domain.reminders` with the service's clock (injectable: tests set it); a
 one-shot timer wakes the service when the next reminder falls due between two loads. Dismissals and snoozes are
 kept in the settings, so a dismissed reminder stays dismissed after a restart.
@@ -19,7 +23,17 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from app.domain.calendar import CalendarRef, Event
 from app.domain.errors import Cancelled, user_message
 from app.domain.mailbox import MailboxRef
-from app.domain.reminders import OVERDUE_FOR, Reminder, ReminderState, due_reminders, next_change
+from app.domain.reminders import (
+    MAX_AHEAD,
+    OVERDUE_FOR,
+    Reminder,
+    ReminderState,
+    due_reminders,
+    look_ahead,
+    merge_loads,
+    next_change,
+    wide_load_due,
+)
 from app.ews import calendar
 from app.settings import REMINDER_CALENDARS, REMINDER_STATE, Settings
 from app.tasks import TaskRunner
@@ -28,7 +42,6 @@ if TYPE_CHECKING:
     from app.ews.client import EwsClient
 
 INTERVAL_MS = 60_000
-AHEAD = timedelta(hours=24)
 QUEUE = "#reminders"
 
 
@@ -75,7 +88,9 @@ class ReminderService(QObject):
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         self.state = ReminderState.from_json(settings[REMINDER_STATE])
         self.calendars: dict[Hashable, CalendarRef] = {}
-        self.events: dict[Hashable, list[Event]] = {}
+        self.events: dict[Hashable, list[Event]] = {}  # what reminds: the near load merged with the wide one
+        self.wide: dict[Hashable, tuple[datetime, list[Event]]] = {}  # the last wide load: when, what
+        self.spans: dict[Hashable, tuple[datetime, datetime]] = {}  # the last range asked for, per calendar
         self._listed_for: tuple[str, ...] = ()
         self._shown: set[str] = set()
         self._by_hand: set[Hashable] = set()
@@ -119,25 +134,36 @@ class ReminderService(QObject):
         listed.update({k: c for k, c in self.calendars.items() if k in self._by_hand and k not in listed})
         self.calendars = listed
         self.events = {k: v for k, v in self.events.items() if k in self.calendars}
+        self.wide = {k: v for k, v in self.wide.items() if k in self.calendars}
         self.calendars_changed.emit()
         self.load_events()
 
     def load_events(self, only: CalendarRef | None = None) -> None:
-        """Load ``[now - 12 h, now + 24 h)`` of every reminding calendar (or only of ``only``)."""
+        """Load every reminding calendar (or only ``only``): from ``now - 12 h`` to 14 days ahead when its wide
+        load is due, else as far ahead as its reminders need (at least 24 h)."""
         now = self.clock()
-        start, end = now - OVERDUE_FOR, now + AHEAD
         client = self._client()
         for cal in ([only] if only is not None else self.calendars.values()):
             if not self.reminds(cal):
                 continue
             key = cal.folder.key
-            self._submit(lambda c=cal: calendar.events(client, c, start, end), cal.folder.mailbox,
-                         f"Reminders of {cal.name}", lambda found, k=key: self._on_events(k, found))
+            last = self.wide.get(key)
+            wide = last is None or only is not None or wide_load_due(last[0], now)
+            end = now + (MAX_AHEAD if wide or last is None else look_ahead(last[1]))
+            start = now - OVERDUE_FOR
+            self.spans[key] = (start, end)
+            self._submit(lambda c=cal, s=start, e=end: calendar.events(client, c, s, e), cal.folder.mailbox,
+                         f"Reminders of {cal.name}",
+                         lambda found, k=key, e=end, w=wide, t=now: self._on_events(k, found, e, t if w else None))
         self.check()
 
-    def _on_events(self, key: Hashable, found: list[Event]) -> None:
+    def _on_events(self, key: Hashable, found: list[Event], until: datetime, wide_at: datetime | None) -> None:
         if key in self.calendars and self.reminds(self.calendars[key]):
-            self.events[key] = found
+            if wide_at is not None:
+                self.wide[key] = (wide_at, found)
+                self.events[key] = found
+            else:
+                self.events[key] = merge_loads(found, until, self.wide.get(key, (until, []))[1])
         self.loads += 1
         self.check()
 
@@ -202,6 +228,7 @@ class ReminderService(QObject):
             self.load_events(cal)
         else:
             self.events.pop(cal.folder.key, None)
+            self.wide.pop(cal.folder.key, None)
             self.check()
         self.calendars_changed.emit()
 

@@ -10,8 +10,8 @@ import pytest
 from app.domain.calendar import BusyStatus, Frequency
 from app.domain.errors import AccessDenied
 from app.domain.folders import FolderRef
-from app.domain.ical import IcsError, export_ics, parse_ics
-from app.ews import calendar
+from app.domain.ical import IcsError, SeriesDraft, export_ics, parse_ics
+from app.ews import calendar, calendar_files
 from tests.app.ews.conftest import signed_in
 from tests.support.dates import this_week
 
@@ -62,6 +62,78 @@ def test_recurrence_rules_map_to_exchange_patterns_without_expansion() -> None:
     assert yearly and yearly.frequency is Frequency.YEARLY and (yearly.month, yearly.day_of_month) == (3, 20)
     assert drafts[2].all_day
     assert by_date and by_date.frequency is Frequency.MONTHLY_BY_DATE and by_date.interval == 2
+
+
+SERIES = ("UID:series-1\r\nSUMMARY:Weekly sync\r\nDTSTART:20300107T100000Z\r\nDTEND:20300107T103000Z\r\n"
+          "RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=4\r\nEXDATE:20300114T100000Z")
+MOVED = ("UID:series-1\r\nRECURRENCE-ID:20300121T100000Z\r\nSUMMARY:Weekly sync (moved)\r\n"
+         "DTSTART:20300122T140000Z\r\nDTEND:20300122T143000Z")
+
+
+def test_a_series_with_its_changed_and_removed_occurrences_is_one_draft() -> None:
+    drafts = parse_ics(_ics(MOVED, SERIES, GOOD))  # the exception may come before its series
+    series, good = drafts
+    assert isinstance(series, SeriesDraft) and good.subject == "Good one"
+    assert series.deleted == [datetime(2030, 1, 14, 10, tzinfo=UTC)]
+    [(original, moved)] = series.modified
+    assert original == datetime(2030, 1, 21, 10, tzinfo=UTC)
+    assert (moved.subject, moved.start, moved.recurrence) == ("Weekly sync (moved)",
+                                                              datetime(2030, 1, 22, 14, tzinfo=UTC), None)
+    # one occurrence without its series (an invitation to it): an event of its own
+    [alone] = parse_ics(_ics(MOVED))
+    assert not isinstance(alone, SeriesDraft) and alone.subject == "Weekly sync (moved)"
+
+
+EXCEPTION_FILES = {
+    "this and future": (_ics(SERIES, MOVED.replace("RECURRENCE-ID:", "RECURRENCE-ID;RANGE=THISANDFUTURE:")),
+                        "RANGE=THISANDFUTURE"),
+    "EXDATE without a series": (_ics(GOOD + "\r\nEXDATE:20300107T100000Z"), "does not repeat"),
+    "changed twice": (_ics(SERIES, MOVED, MOVED), "changed twice or also removed"),
+    "changed and removed": (_ics(SERIES, MOVED.replace("20300121T100000Z", "20300114T100000Z")),
+                            "changed twice or also removed"),
+    "exception with a rule": (_ics(SERIES, MOVED + "\r\nRRULE:FREQ=DAILY;COUNT=2"), "recurrence rule of its own"),
+    "EXDATE in an unknown zone": (_ics(SERIES.replace("EXDATE:", "EXDATE;TZID=Mars/Olympus:").replace(
+        "20300114T100000Z", "20300114T100000")), "time zone “Mars/Olympus” of EXDATE"),
+}
+
+
+@pytest.mark.parametrize("name", list(EXCEPTION_FILES))
+def test_exceptions_that_cannot_be_imported_are_refused(name: str) -> None:
+    data, words = EXCEPTION_FILES[name]
+    with pytest.raises(IcsError, match=words.replace("(", r"\(").replace(")", r"\)")):
+        parse_ics(data, calendar=SUPPORT_CAL)
+
+
+def test_a_series_with_exceptions_imports_whole_or_not_at_all(fresh_emulator) -> None:
+    alice = signed_in(fresh_emulator, "alice").client
+    cal = _support(alice)
+    start, end = datetime(2030, 1, 1, tzinfo=UTC), datetime(2030, 2, 15, tzinfo=UTC)
+    assert calendar.events(alice, cal, start, end) == []
+    # the occurrence a change names is not in the series (Tuesday, the series is on Mondays): nothing stays
+    stray = MOVED.replace("20300121T100000Z", "20300122T100000Z")
+    with pytest.raises(IcsError, match="has no occurrence on Tue 22 Jan 2030 10:00 UTC"):
+        calendar_files.import_calendar(alice, parse_ics(_ics(SERIES, stray, GOOD), calendar=SUPPORT_CAL))
+    assert calendar.events(alice, cal, start, end) == []
+    created = calendar_files.import_calendar(alice, parse_ics(_ics(SERIES, MOVED, GOOD), calendar=SUPPORT_CAL))
+    assert len(created) == 2
+    shown = [(e.subject, e.start, e.kind) for e in calendar.events(alice, cal, start, end)]
+    at = lambda day, hour: datetime(2030, 1, day, hour, tzinfo=UTC)  # noqa: E731
+    assert shown == [("Weekly sync", at(7, 10), "Occurrence"), ("Good one", at(7, 10), "Single"),
+                     ("Weekly sync (moved)", at(22, 14), "Exception"), ("Weekly sync", at(28, 10), "Occurrence")]
+
+
+
+def test_an_all_day_series_with_exceptions_by_date(fresh_emulator) -> None:
+    alice = signed_in(fresh_emulator, "alice").client
+    cal = _support(alice)
+    data = _ics("UID:ad-1\r\nSUMMARY:Gym\r\nDTSTART;VALUE=DATE:20300107\r\nDTEND;VALUE=DATE:20300108\r\n"
+                "RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=4\r\nEXDATE;VALUE=DATE:20300114",
+                "UID:ad-1\r\nRECURRENCE-ID;VALUE=DATE:20300121\r\nSUMMARY:Gym moved\r\n"
+                "DTSTART;VALUE=DATE:20300122\r\nDTEND;VALUE=DATE:20300123")
+    calendar_files.import_calendar(alice, parse_ics(data, calendar=SUPPORT_CAL))
+    got = calendar.events(alice, cal, datetime(2030, 1, 1, tzinfo=UTC), datetime(2030, 2, 15, tzinfo=UTC))
+    assert [(e.subject, e.start.date().day, e.all_day) for e in got] == [
+        ("Gym", 7, True), ("Gym moved", 22, True), ("Gym", 28, True)]
 
 
 BAD_FILES = {

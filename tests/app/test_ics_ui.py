@@ -3,6 +3,7 @@ import the file again, a malformed file imports nothing and says why, an .ics at
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -98,6 +99,60 @@ def test_the_whole_calendar_keeps_its_series_as_rules(qtbot, emulator, drive, tm
     [series] = [x for x in drafts if x.subject == "Support stand-up"]
     assert series.recurrence is not None and series.recurrence.frequency is Frequency.WEEKLY
     assert set(series.recurrence.weekdays) == {1, 3, 5}
+
+
+def _occurrences(events) -> Counter:
+    return Counter((e.subject, e.start, e.end, e.all_day) for e in events)
+
+
+def test_the_whole_calendar_round_trips_with_changed_and_removed_occurrences(qtbot, fresh_emulator, drive,
+                                                                              tmp_path) -> None:
+    """support@'s whole calendar (the stand-up series has one occurrence moved and one deleted) exported, then
+    imported into alice's own calendar: over five weeks around today her calendar gains exactly support@'s
+    occurrences, the moved one at its new time and the deleted one not at all."""
+    d = drive(fresh_emulator, "alice")
+    pane = open_calendar(d, OWN, SUPPORT)
+    ics = d.window.calendar.ics
+    support, own = pane.calendar_named(SUPPORT), pane.calendar_named(OWN)
+    monday, _next = _week()
+    start, end = monday - timedelta(weeks=2), monday + timedelta(weeks=3)
+    client = signed_in(fresh_emulator, "alice").client
+    source = calendar.events(client, support, start, end)
+    standups = [e for e in source if e.subject == "Support stand-up"]
+    assert any(e.kind == "Exception" for e in standups), "the seeded series has a moved occurrence in range"
+    before = _own_events(fresh_emulator, start, end)
+
+    target = tmp_path / "support.ics"
+    ics.choose_save_path = lambda _p: str(target)
+    dialog = ics.export_calendar(support)
+    assert dialog.whole.isChecked()
+    QTest.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.status.text().startswith("Exporting"), timeout=WAIT_MS)
+    assert dialog.status.text().startswith("Exported"), dialog.status.text()
+    data = target.read_bytes()
+    assert data.count(b"RECURRENCE-ID") == 1 and data.count(b"EXDATE") == 1
+    [series] = [x for x in parse_ics(data) if x.subject == "Support stand-up"]
+    assert len(series.modified) == 1 and len(series.deleted) == 1
+
+    ics.choose_open_path = lambda _start: str(target)
+    _menu_action(pane, own, "action_calendar_import").trigger()
+    preview = ics.dialogs[-1]
+    qtbot.waitUntil(lambda: preview.table.topLevelItemCount() > 0, timeout=WAIT_MS)
+    rows = [preview.table.topLevelItem(i) for i in range(preview.table.topLevelItemCount())]
+    [row] = [r for r in rows if r.text(0) == "Support stand-up"]
+    assert row.text(3).endswith("; 1 occurrence changed, 1 removed"), row.text(3)
+    assert preview.chosen_target().folder.key == own.folder.key
+    QTest.mouseClick(preview.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: preview.status.text().startswith(("Imported", "Nothing")) or "not" in
+                    preview.status.text(), timeout=WAIT_MS)
+    assert preview.status.text().startswith("Imported"), preview.status.text()
+
+    after = _own_events(fresh_emulator, start, end)
+    assert _occurrences(after) - _occurrences(before) == _occurrences(source)
+    assert len(after) - len(before) == len(source)
+    moved = next(e for e in standups if e.kind == "Exception")
+    imported = [e for e in after if e.subject == "Support stand-up" and e.start == moved.start]
+    assert len(imported) == 2 and {e.kind for e in imported} == {"Exception"}  # alice's invitation copy and hers
 
 
 def test_a_malformed_file_imports_nothing_and_says_why(qtbot, fresh_emulator, drive, tmp_path) -> None:

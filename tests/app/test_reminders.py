@@ -13,7 +13,20 @@ from PySide6.QtTest import QTest
 from app.domain.calendar import CalendarRef, Event, EventDraft
 from app.domain.folders import FolderRef
 from app.domain.messages import Person
-from app.domain.reminders import ReminderState, due_reminders, due_text, next_change, reminder_key
+from app.domain.reminders import (
+    MAX_AHEAD,
+    NEAR_AHEAD,
+    OVERDUE_FOR,
+    WIDE_EVERY,
+    ReminderState,
+    due_reminders,
+    due_text,
+    look_ahead,
+    merge_loads,
+    next_change,
+    reminder_key,
+    wide_load_due,
+)
 from app.domain.rights import FolderRights
 from app.ews import calendar
 from app.settings import REMINDER_CALENDARS, REMINDER_STATE, Settings
@@ -79,6 +92,36 @@ def test_words_for_when() -> None:
     assert due_text(meeting, T0 - timedelta(minutes=90)) == "in 1 hour 30 min"
     assert due_text(meeting, T0 + timedelta(seconds=20)) == "now"
     assert due_text(meeting, T0 + timedelta(minutes=25)) == "overdue by 25 minutes"
+
+
+def test_reminders_set_days_ahead_are_in_the_loads_and_fall_due() -> None:
+    """An all-day event with a reminder two days before: the wide load (14 days) has it; the near load that
+    follows looks as far ahead as that reminder needs, so it is due at its time, from fresh data."""
+    offsite = Event("id-offsite", "ck", CAL.folder, "Offsite", T0 + timedelta(days=2, hours=-9),
+                    T0 + timedelta(days=3, hours=-9), all_day=True, reminder_minutes=2 * 24 * 60, uid="uid-offsite")
+    standup = ev("Stand-up", T0 + timedelta(minutes=30))
+    huge = ev("Far", T0 + timedelta(days=40), minutes=60 * 24 * 30)  # a month: capped
+    assert look_ahead([]) == NEAR_AHEAD and look_ahead([standup]) == NEAR_AHEAD
+    assert look_ahead([standup, offsite]) == timedelta(days=2) + WIDE_EVERY
+    assert look_ahead([huge]) == MAX_AHEAD
+    assert look_ahead([ev("Series", T0, minutes=60 * 24 * 5, kind="RecurringMaster")]) == NEAR_AHEAD
+    # the wide load's schedule: first time, every 15 minutes, and again when the clock went back
+    assert wide_load_due(None, T0) and not wide_load_due(T0, T0 + timedelta(minutes=14))
+    assert wide_load_due(T0, T0 + WIDE_EVERY) and wide_load_due(T0, T0 - timedelta(minutes=1))
+
+    now = offsite.start - timedelta(days=2) + timedelta(minutes=1)  # one minute past the offsite's reminder
+    wide = [standup, offsite]  # what the wide load found 10 minutes ago
+    until = now + look_ahead(wide)
+    assert offsite.start < until  # the near load reaches it ...
+    assert now + NEAR_AHEAD < offsite.start  # ... where a day's look-ahead would not
+    renamed = Event("id-offsite", "ck2", CAL.folder, "Offsite (renamed)", offsite.start, offsite.end, all_day=True,
+                    reminder_minutes=2 * 24 * 60, uid="uid-offsite")
+    merged = merge_loads([standup, renamed], until, [*wide, huge])
+    assert merged == [standup, renamed, huge]  # the wide load's stale copy inside the near range is dropped
+    due = due_reminders([(CAL, e) for e in merged], now, ReminderState())
+    assert [r.event.subject for r in due] == ["Offsite (renamed)"]
+    assert due_reminders([(CAL, e) for e in merge_loads([standup], now + NEAR_AHEAD, [])], now,
+                         ReminderState()) == []  # what a 24 h look-ahead found: nothing due
 
 
 # -- the window against the emulator ---------------------------------------------------------------------------
@@ -156,3 +199,25 @@ def test_a_reminder_due_now_pops_up_and_is_dismissed_snoozed_and_opened(qtbot, f
     # Dismiss all: the window goes away
     QTest.mouseClick(window.dismiss_all_button, Qt.MouseButton.LeftButton)
     assert _subjects(window) == [] and not window.isVisible()
+
+
+def test_a_reminder_two_days_before_its_event_pops_up(qtbot, fresh_emulator, drive) -> None:
+    """Against the emulator: an event 2 days and 2 hours ahead, reminding 2 days and 3 hours before, is due now;
+    the service's loads reach it (the wide one, then the near one as far as that reminder needs)."""
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    _create(fresh_emulator, OWN, "Board offsite", now + timedelta(days=2, hours=2), (2 * 24 + 3) * 60)
+    d = drive(fresh_emulator, "alice")
+    service, window = d.window.calendar.reminders, d.window.calendar.reminder_window
+    service.clock = lambda: now
+    qtbot.waitUntil(lambda: "Board offsite" in _subjects(window), timeout=WAIT_MS)  # the wide load at start
+    key = next(k for k, c in service.calendars.items() if c.folder.mailbox == OWN and service.reminds(c))
+    assert "Board offsite" in [e.subject for e in service.wide[key][1]]  # the wide load (14 days ahead) has it
+    # minutes later (the first load ran at `now` or, if before the clock was set, within seconds of it): a near
+    # load, as far ahead as that reminder needs
+    service.clock = lambda: now + timedelta(minutes=5)
+    loads = service.loads
+    service.load_events()
+    qtbot.waitUntil(lambda: service.loads > loads, timeout=WAIT_MS)
+    start, end = service.spans[key]
+    assert end - start == OVERDUE_FOR + timedelta(days=2, hours=3) + WIDE_EVERY
+    assert "Board offsite" in _subjects(window)

@@ -67,9 +67,8 @@ class CalendarCommands(QObject):
 
     def _create(self, dialog: EventDialog, draft: EventDraft, send: bool) -> None:
         dialog.setEnabled(False)
-        self.service.create_event(draft, send, on_result=lambda _e: self._done(dialog, f"Created “{draft.subject}”."))
-        # A bound method, not a lambda capturing the dialog: the connection goes when the dialog is deleted.
-        self.service.error.connect(dialog.unlock, Qt.ConnectionType.SingleShotConnection)
+        self.service.create_event(draft, send, on_result=lambda _e: self._done(dialog, f"Created “{draft.subject}”."),
+                                  on_error=lambda text: self._save_failed(dialog, text))
 
     def open_event(self, key: Hashable, event: Event) -> None:
         """Load the event in full, ask occurrence/series when it is part of one, then show the dialog."""
@@ -114,8 +113,14 @@ class CalendarCommands(QObject):
     def _update(self, dialog: EventDialog, item_id: str, draft: EventDraft, scope: str, send: bool) -> None:
         dialog.setEnabled(False)
         self.service.update_event(item_id, draft, scope, send,  # type: ignore[arg-type]
-                                  on_result=lambda _e: self._done(dialog, f"Saved “{draft.subject}”."))
-        self.service.error.connect(dialog.unlock, Qt.ConnectionType.SingleShotConnection)
+                                  on_result=lambda _e: self._done(dialog, f"Saved “{draft.subject}”."),
+                                  on_error=lambda text: self._save_failed(dialog, text))
+
+    def _save_failed(self, dialog: EventDialog, text: str) -> None:
+        """A save failed: the window shows why; the dialog (unless closed meanwhile) is usable again."""
+        self.pane.error.emit(text)
+        if shiboken6.isValid(dialog):
+            dialog.unlock(text)
 
     def delete_event(self, key: Hashable, event: Event) -> None:
         cal = self.pane.calendars.get(key)

@@ -1,7 +1,12 @@
 """Creating and editing an event: subject, location, start/end, all day, free/busy, series, attendees with directory
 autocomplete, notes, and "Scheduling…". Read-only (with the reason on top) where the calendar's rights say so.
 
-Signals: ``save_requested(EventDraft, bool send)``, ``delete_requested()``, ``scheduling_requested()``.
+Cancel, Esc and the window's close button on a dialog with unsaved changes ask "Save" / "Discard" /
+"Keep editing" first (without blocking: the close is refused and the question shown, as the main window's
+:mod:`~app.views.calendar.quit_guard` does).
+
+Signals: ``save_requested(EventDraft, bool send)``, ``delete_requested()``, ``scheduling_requested()``,
+``save_failed(str)`` (a save asked for did not succeed; the dialog is usable again).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
@@ -53,6 +59,7 @@ class EventDialog(QDialog):
     save_requested = Signal(object, bool)
     delete_requested = Signal()
     scheduling_requested = Signal()
+    save_failed = Signal(str)
 
     def __init__(self, calendar: CalendarRef, draft: EventDraft, tz: tzinfo, *, edit: Capability,
                  delete: Capability | None = None, lookup: Lookup | None = None, scope: str = "",
@@ -64,6 +71,9 @@ class EventDialog(QDialog):
         self.tz = tz
         self.scope = scope
         self._added: dict[str, Attendee] = {}  # rooms from the room finder, by address (casefolded)
+        self._discarding = False
+        #: The "Save / Discard / Keep editing" question while it is shown.
+        self.unsaved_box: QMessageBox | None = None
         new = not draft.item_id
         what = "occurrence" if scope == "occurrence" else "series" if draft.recurrence else "event"
         self.setWindowTitle(f"New event — {place(calendar)}" if new else f"Edit {what} — {place(calendar)}")
@@ -172,9 +182,59 @@ class EventDialog(QDialog):
         self._editable = edit.allowed
         self._update()
 
-    def unlock(self, _error: str = "") -> None:
+    def unlock(self, error: str = "") -> None:
         """Make the dialog usable again after a save failed (the error itself is shown by the window)."""
         self.setEnabled(True)
+        self.save_failed.emit(error)
+
+    # -- closing with unsaved changes ------------------------------------------------------------------------
+    def reject(self) -> None:
+        """Cancel, Esc and the close button (``close()`` too): closes at once when nothing would be lost (no
+        changes, read-only, being saved, or discarded), else asks first and stays open meanwhile."""
+        if self._discarding or not self.isEnabled() or not self.is_modified():
+            super().reject()
+            return
+        self.ask_unsaved()
+
+    def discard(self) -> None:
+        """Close without saving, whatever was changed."""
+        self._discarding = True
+        self.close()
+
+    def save_and_close(self) -> bool:
+        """Save (without sending); the dialog closes when the save succeeded. Returns whether a save started
+        (not when the event has no title yet)."""
+        self._save(False)
+        return not self.isEnabled()
+
+    def ask_unsaved(self) -> QMessageBox:
+        """Ask "Save" / "Discard" / "Keep editing" without blocking (the question is :attr:`unsaved_box`)."""
+        if self.unsaved_box is not None:
+            self.unsaved_box.raise_()
+            return self.unsaved_box
+        name = self.subject.text().strip() or "New event"
+        box = QMessageBox(QMessageBox.Icon.Question, "Unsaved changes", f"Save the changes to “{name}”?",
+                          parent=self)
+        box.setObjectName("unsavedEventBox")
+        box.setInformativeText("Your changes are lost if you discard them.")
+        save = box.addButton("Save", QMessageBox.ButtonRole.AcceptRole)
+        discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton("Keep editing", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(save)
+        box.setEscapeButton(keep)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.unsaved_box = box
+
+        def answered(_result: int) -> None:
+            self.unsaved_box = None
+            if box.clickedButton() is save:
+                self.save_and_close()
+            elif box.clickedButton() is discard:
+                self.discard()
+
+        box.finished.connect(answered)
+        box.open()
+        return box
 
     def _update(self) -> None:
         self.send.setVisible(bool(self.attendee_list()))

@@ -200,7 +200,7 @@ class ImportPreviewDialog(QDialog):
         for d in drafts:
             self.table.addTopLevelItem(QTreeWidgetItem([d.subject or "(no subject)", self._when(d.start, d.all_day),
                                                         self._when(d.end, d.all_day, end=True),
-                                                        describe(d.recurrence) if d.recurrence else ""]))
+                                                        _repeats(d)]))
         n = len(drafts)
         self.heading.setText(f"These {n} events will be created:" if n != 1 else "This event will be created:")
         self.status.setText("")
@@ -242,3 +242,15 @@ class ImportPreviewDialog(QDialog):
             return f"{day:%a} {day.day} {day:%b %Y}"
         local = value.astimezone(self.tz)
         return f"{local:%a} {local.day} {local:%b %Y} {local:%H:%M}"
+
+
+def _repeats(draft: EventDraft) -> str:
+    """"Every week on Mon, Wed, Fri; 1 occurrence changed, 1 removed" (empty for a single event)."""
+    if draft.recurrence is None:
+        return ""
+    text = describe(draft.recurrence)
+    changed, removed = len(getattr(draft, "modified", ())), len(getattr(draft, "deleted", ()))
+    notes = [f"{changed} occurrence{'s' if changed != 1 else ''} changed"] if changed else []
+    if removed:
+        notes.append(f"{removed} removed" if notes else f"{removed} occurrence{'s' if removed != 1 else ''} removed")
+    return "; ".join([text, ", ".join(notes)]) if notes else text
