@@ -88,6 +88,7 @@ class Event:
         item_id: ItemId of the single event or of this occurrence.
         series_id: ItemId of the recurring master for an occurrence or exception, "" otherwise.
         kind: "Single" | "Occurrence" | "Exception" | "RecurringMaster".
+        time_zone: IANA name of the zone a series recurs in (its StartTimeZone), "" when not known.
     """
 
     item_id: str
@@ -110,6 +111,7 @@ class Event:
     reminder_minutes: int | None = None
     rights: ItemRights = field(default_factory=ItemRights)
     uid: str = ""
+    time_zone: str = ""
 
 
 @dataclass(frozen=True)

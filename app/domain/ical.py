@@ -8,14 +8,19 @@ Occurrences of a series changed or removed one by one travel as RFC 5545 and Out
 the series' UID and a RECURRENCE-ID (the occurrence's original start) for each changed one, an EXDATE on the
 series for each removed one. Export takes them as :class:`SeriesExceptions`; import returns such a series as a
 :class:`SeriesDraft` (the series, then its exceptions to apply once it exists).
+
+A series is written in the zone it recurs in (RFC 5545 3.3.10): DTSTART/DTEND, RECURRENCE-ID and EXDATE as local
+times with a TZID (and its VTIMEZONE), UNTIL as the UTC instant of the last occurrence, so a 09:30 Berlin meeting
+stays at 09:30 Berlin across daylight-saving changes in every client. Single events are written in UTC.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import icalendar
 
@@ -55,45 +60,72 @@ class SeriesDraft(EventDraft):
 
 
 def export_ics(events: Sequence[Event], calendar_name: str,
-               exceptions: Mapping[str, SeriesExceptions] | None = None) -> bytes:
-    """A VCALENDAR with one VEVENT per event (UTC times; a series' master carries its RRULE).
+               exceptions: Mapping[str, SeriesExceptions] | None = None, tz: tzinfo | None = None) -> bytes:
+    """A VCALENDAR with one VEVENT per event (single events in UTC; a series' master carries its RRULE and is
+    written in its time zone, with a VTIMEZONE for it).
 
     Args:
         events: Single events, series masters, or (a date range) occurrences, each exported as itself.
         calendar_name: X-WR-CALNAME.
         exceptions: By a master's item id: its changed occurrences (VEVENTs with the master's UID and a
             RECURRENCE-ID) and removed ones (EXDATE on the master).
+        tz: The zone of series whose own zone (:attr:`Event.time_zone`) is not known, normally the user's;
+            without it (or when it has no IANA name) such series are written in UTC.
     """
     cal = icalendar.Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("x-wr-calname", calendar_name)
     stamp = datetime.now(UTC).replace(microsecond=0)
+    zoned: list[date] = []  # the first and last days of the series written with a TZID
     for ev in events:
         uid = ev.uid or ev.item_id or f"{ev.start.isoformat()}-{ev.subject}"
         if ev.kind in ("Occurrence", "Exception"):  # one instance of a series, exported as itself
             uid = f"{uid}-{ev.start.astimezone(UTC):%Y%m%dT%H%M%SZ}"
-        master = _vevent(ev, uid, stamp)
-        changes = (exceptions or {}).get(ev.item_id) if ev.kind == "RecurringMaster" and ev.recurrence else None
+        series = ev.kind == "RecurringMaster" and ev.recurrence is not None
+        zone = _series_zone(ev, tz) if series and not ev.all_day else UTC
+        master = _vevent(ev, uid, stamp, zone)
+        changes = (exceptions or {}).get(ev.item_id) if series else None
         cal.add_component(master)
+        if zone is not UTC:
+            until = ev.recurrence.until if ev.recurrence is not None else None
+            zoned.extend((ev.start.date(), until or ev.start.date()))
         if changes is None:
             continue
         for original in changes.deleted:
-            master.add("exdate", _instant(original, ev.all_day))
+            master.add("exdate", _instant(original, ev.all_day, zone))
         for original, occurrence in changes.modified:
-            vevent = _vevent(replace(occurrence, kind="Single", recurrence=None), uid, stamp)
-            vevent.add("recurrence-id", _instant(original, ev.all_day))
+            vevent = _vevent(replace(occurrence, kind="Single", recurrence=None), uid, stamp, zone)
+            vevent.add("recurrence-id", _instant(original, ev.all_day, zone))
             cal.add_component(vevent)
+    if zoned:  # a VTIMEZONE per TZID used: its transitions from a year before the first series to 2038 or later
+        last = min(max(date(2038, 1, 1), max(zoned) + timedelta(days=366)), date(MAX_YEAR, 1, 1))
+        cal.add_missing_timezones(first_date=min(zoned) - timedelta(days=366), last_date=last)
     return cal.to_ical()
 
 
-def _instant(moment: datetime, all_day: bool) -> datetime | date:
-    """A start as the file writes it: the date for all-day events, else UTC."""
-    return moment.astimezone(UTC).date() if all_day else moment.astimezone(UTC)
+def _series_zone(ev: Event, fallback: tzinfo | None) -> tzinfo:
+    """The zone a series is written in: its own, else ``fallback``, when either is a known IANA zone; else UTC."""
+    for name in (ev.time_zone, getattr(fallback, "key", None) or ""):
+        if not name:
+            continue
+        if name.upper() in _UTC_NAMES:
+            return UTC
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            continue
+    return UTC
 
 
-def _vevent(ev: Event, uid: str, stamp: datetime) -> Any:
-    """The VEVENT of one event (its RRULE when it is a series' master; UTC times; dates when all day)."""
+def _instant(moment: datetime, all_day: bool, zone: tzinfo = UTC) -> datetime | date:
+    """A series' start as the file writes it (RECURRENCE-ID, EXDATE): the date for all-day events, else the
+    same form as the series' DTSTART (local in ``zone``, or UTC)."""
+    return moment.astimezone(UTC).date() if all_day else moment.astimezone(zone)
+
+
+def _vevent(ev: Event, uid: str, stamp: datetime, zone: tzinfo = UTC) -> Any:
+    """The VEVENT of one event (its RRULE when it is a series' master; times in ``zone``; dates when all day)."""
     vevent = icalendar.Event()
     vevent.add("uid", uid)
     vevent.add("dtstamp", stamp)
@@ -102,8 +134,8 @@ def _vevent(ev: Event, uid: str, stamp: datetime) -> Any:
         vevent.add("dtstart", ev.start.date())
         vevent.add("dtend", ev.end.date() if ev.end.date() > ev.start.date() else ev.start.date() + timedelta(1))
     else:
-        vevent.add("dtstart", ev.start.astimezone(UTC))
-        vevent.add("dtend", ev.end.astimezone(UTC))
+        vevent.add("dtstart", ev.start.astimezone(zone))
+        vevent.add("dtend", ev.end.astimezone(zone))
     if ev.location:
         vevent.add("location", ev.location)
     if ev.body_text:
@@ -120,7 +152,7 @@ def _vevent(ev: Event, uid: str, stamp: datetime) -> Any:
             params["CUTYPE"] = "RESOURCE"
         vevent.add("attendee", f"mailto:{a.person.address}", parameters=params)
     if ev.recurrence is not None and ev.kind == "RecurringMaster":
-        vevent.add("rrule", _rrule(ev.recurrence))
+        vevent.add("rrule", _rrule(ev.recurrence, None if ev.all_day else ev.start.astimezone(zone)))
     if ev.reminder_minutes is not None:
         alarm = icalendar.Alarm()
         alarm.add("action", "DISPLAY")
@@ -194,6 +226,7 @@ MAX_INTERVAL = 99
 MIN_YEAR, MAX_YEAR = 1900, 2200
 MAX_SUBJECT = 255
 _DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+_UTC_NAMES = {"UTC", "ETC/UTC", "ETC/UCT", "UCT", "ETC/GMT", "GMT", "ETC/ZULU", "ZULU", "UNIVERSAL", "ETC/UNIVERSAL"}
 _BUSY_TO_ICS = {BusyStatus.FREE: "FREE", BusyStatus.TENTATIVE: "TENTATIVE", BusyStatus.BUSY: "BUSY",
                 BusyStatus.OOF: "OOF", BusyStatus.WORKING_ELSEWHERE: "WORKINGELSEWHERE"}
 _ICS_TO_BUSY = {v: k for k, v in _BUSY_TO_ICS.items()}
@@ -204,7 +237,9 @@ def _cn(name: str) -> dict[str, str]:
     return {"CN": name} if name else {}
 
 
-def _rrule(rec: Recurrence) -> dict[str, Any]:
+def _rrule(rec: Recurrence, first: datetime | None) -> dict[str, Any]:
+    """The RRULE of ``rec``; UNTIL a date for all-day series (``first`` None), else the UTC instant of the last
+    occurrence: ``first``'s local time on the UNTIL day in ``first``'s zone (RFC 5545 3.3.10)."""
     rule: dict[str, Any] = {"INTERVAL": max(1, rec.interval)}
     f = rec.frequency
     if f is Frequency.DAILY:
@@ -226,7 +261,8 @@ def _rrule(rec: Recurrence) -> dict[str, Any]:
     if rec.count:
         rule["COUNT"] = rec.count
     elif rec.until is not None:
-        rule["UNTIL"] = rec.until
+        rule["UNTIL"] = rec.until if first is None else datetime.combine(
+            rec.until, first.timetz()).astimezone(UTC)
     return rule
 
 
@@ -393,6 +429,16 @@ def _moment(vevent: Any, name: str, label: str) -> tuple[datetime, bool]:
     raise IcsError(f"In {label}, {name} is not a date.")
 
 
+def _until_day(value: Any, start: datetime) -> Any:
+    """The last day of a series from its UNTIL: a DATE as it is; a DATE-TIME (UTC, as RFC 5545 wants it) on the
+    day it falls on in the zone of the series' DTSTART, so 03:59:59Z is still the day before in New York."""
+    if not isinstance(value, datetime):
+        return value
+    if value.tzinfo is None or start.tzinfo is None:  # floating, like its DTSTART
+        return value.date()
+    return value.astimezone(start.tzinfo).date()
+
+
 def _recurrence(vevent: Any, start: datetime, label: str) -> Recurrence:
     rules = _as_list(vevent.get("RRULE"))
     if len(rules) != 1:
@@ -426,7 +472,7 @@ def _recurrence(vevent: Any, start: datetime, label: str) -> Recurrence:
     until_value = one("UNTIL")
     until = None
     if until_value is not None:
-        until = until_value.date() if isinstance(until_value, datetime) else until_value
+        until = _until_day(until_value, start)
         if not isinstance(until, date) or until < start.date() or until.year > MAX_YEAR:
             raise IcsError(f"In {label}, the series ends (UNTIL) before it starts or out of range.")
     if count and until:

@@ -1,7 +1,7 @@
 """A whole calendar for an .ics export, and an .ics import with series exceptions.
 
-Export: the single events and series (masters with their recurrence), unexpanded, plus each series' occurrences
-changed one by one (``ModifiedOccurrences``, read with one GetItem per 100) and removed ones
+Export: the single events and series (masters with their recurrence and StartTimeZone), unexpanded, plus each
+series' occurrences changed one by one (``ModifiedOccurrences``, read with one GetItem per 100) and removed ones
 (``DeletedOccurrences``), which the file carries as RECURRENCE-ID VEVENTs and EXDATEs. A date range is exported
 from the expanded view instead (:func:`app.ews.calendar.events`); the whole calendar cannot be (a series never
 ending has no last occurrence).
@@ -40,7 +40,7 @@ _T = "{http://schemas.microsoft.com/exchange/services/2006/types}"
 _FIELDS = ("subject", "start", "end", "is_all_day", "location", "legacy_free_busy_status", "organizer",
            "is_meeting", "my_response_type", "type", "effective_rights", "uid", "reminder_is_set",
            "reminder_minutes_before_start")
-_MASTER_FIELDS = ("recurrence", "modified_occurrences", "deleted_occurrences")
+_MASTER_FIELDS = ("recurrence", "modified_occurrences", "deleted_occurrences", "_start_timezone")
 _EXCEPTION_FIELDS = ("subject", "start", "end", "is_all_day", "location", "legacy_free_busy_status",
                      "reminder_is_set", "reminder_minutes_before_start")
 
@@ -101,7 +101,7 @@ def whole_calendar(client: EwsClient, calendar: CalendarRef) -> tuple[list[Event
             for master, item in zip(chunk, got, strict=True):
                 rec = getattr(item, "recurrence", None)
                 found[master.item_id] = with_rule = replace(
-                    master, recurrence=from_ews_recurrence(rec) if rec else None)
+                    master, recurrence=from_ews_recurrence(rec) if rec else None, time_zone=_zone_name(item))
                 changed.extend((with_rule, _utc(o.original_start), o.id)
                                for o in getattr(item, "modified_occurrences", None) or () if o.id and o.original_start)
                 gone = tuple(_utc(d.start) for d in getattr(item, "deleted_occurrences", None) or () if d.start)
@@ -128,6 +128,12 @@ def whole_calendar(client: EwsClient, calendar: CalendarRef) -> tuple[list[Event
     with_rules, exceptions = run(client, calendar.folder.mailbox, lambda: rules(masters),
                                  denied=f"You cannot read {where}.")
     return sorted((with_rules.get(e.item_id, e) for e in events), key=lambda e: (e.start, e.subject)), exceptions
+
+
+def _zone_name(item: Any) -> str:
+    """The IANA name of the zone a series recurs in (its StartTimeZone), "" when the server gave none."""
+    zone = getattr(item, "_start_timezone", None)
+    return str(getattr(zone, "key", "") or "")
 
 
 def _utc(value: Any) -> datetime:

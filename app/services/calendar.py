@@ -11,7 +11,7 @@ through weeks shows the last week asked for.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -215,17 +215,18 @@ class CalendarService(QObject):
 
     def export_ics_file(self, cal: CalendarRef, path: str | Path, start: datetime | None = None,
                         end: datetime | None = None, on_result: Callback = None,
-                        on_error: Callable[[str], Any] | None = None) -> TaskHandle[Any]:
+                        on_error: Callable[[str], Any] | None = None, tz: tzinfo | None = None) -> TaskHandle[Any]:
         """Write ``[start, end)`` of a calendar (occurrences expanded), or the whole calendar when no range is
         given (single events and series as their rules, with their changed occurrences as RECURRENCE-ID events and
-        removed ones as EXDATE), to ``path``; ``on_result`` gets the number of events written."""
+        removed ones as EXDATE), to ``path``; ``on_result`` gets the number of events written. ``tz`` (the user's
+        zone) is the zone of a series whose own zone the server did not name."""
         def work(c: EwsClient) -> int:
             exceptions: dict[str, SeriesExceptions] = {}
             if start is None or end is None:
                 found, exceptions = calendar_files.whole_calendar(c, cal)
             else:
                 found = calendar.events(c, cal, start, end)
-            data = export_ics(found, cal.name, exceptions)
+            data = export_ics(found, cal.name, exceptions, tz=tz)
             file = Path(path)
             try:
                 partial = file.with_name(file.name + ".part")

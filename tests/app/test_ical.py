@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import icalendar
 import pytest
+from dateutil.rrule import rrulestr
 
-from app.domain.calendar import BusyStatus, Frequency
+from app.domain.calendar import BusyStatus, Event, EventDraft, Frequency, Recurrence
 from app.domain.errors import AccessDenied
 from app.domain.folders import FolderRef
-from app.domain.ical import IcsError, SeriesDraft, export_ics, parse_ics
+from app.domain.ical import IcsError, SeriesDraft, SeriesExceptions, export_ics, parse_ics
 from app.ews import calendar, calendar_files
 from tests.app.ews.conftest import signed_in
 from tests.support.dates import this_week
@@ -181,3 +185,143 @@ def test_a_malformed_file_imports_nothing_and_a_half_way_failure_is_undone(fresh
     created = calendar.import_drafts(alice, parse_ics(_ics(GOOD), calendar=SUPPORT_CAL))
     assert [(e.subject, e.busy) for e in calendar.events(alice, cal, start, end)] == [("Good one", BusyStatus.BUSY)]
     assert len(created) == 1
+
+
+# -- series in their own time zone ---------------------------------------------------------------------------
+BERLIN, NEW_YORK, TOKYO = ZoneInfo("Europe/Berlin"), ZoneInfo("America/New_York"), ZoneInfo("Asia/Tokyo")
+MONDAYS = [date(2026, 3, 2) + timedelta(weeks=n) for n in range(13)]  # 2 March .. 25 May 2026, across 29 March
+OWN = "alice@example.com"
+
+
+def _berlin_series(**changes: Any) -> Event:
+    """A weekly 09:30-10:00 Berlin meeting on Mondays, 2 March to 25 May 2026, as the server gives it (UTC)."""
+    start = datetime(2026, 3, 2, 9, 30, tzinfo=BERLIN).astimezone(UTC)
+    master = Event("master-1", "ck-1", SUPPORT_CAL, "Team sync", start, start + timedelta(minutes=30),
+                   kind="RecurringMaster", uid="sync-1", time_zone="Europe/Berlin",
+                   recurrence=Recurrence(Frequency.WEEKLY, weekdays=(1,), start=MONDAYS[0], until=MONDAYS[-1]))
+    return replace(master, **changes)
+
+
+def _expand(data: bytes) -> list[datetime]:
+    """The occurrences of the file's one series as an RFC 5545 client computes them: dateutil's rrule from the
+    DTSTART in its zone (it refuses an UNTIL that is not UTC when DTSTART has a zone), without the EXDATEs."""
+    [master] = [v for v in icalendar.Calendar.from_ical(data).walk("VEVENT") if "RRULE" in v]
+    rule = rrulestr(master["RRULE"].to_ical().decode(), dtstart=master.decoded("DTSTART"))
+    gone = {d.dt for prop in _as_list(master.get("EXDATE")) for d in prop.dts}
+    return [o for o in rule if o not in gone]
+
+
+def _as_list(value: Any) -> list[Any]:
+    return [] if value is None else value if isinstance(value, list) else [value]
+
+
+def _berlin_wall(moments: list[datetime]) -> list[datetime]:
+    return [m.astimezone(BERLIN).replace(tzinfo=None) for m in moments]
+
+
+AT_0930 = [datetime.combine(d, time(9, 30)) for d in MONDAYS]
+
+
+@pytest.mark.parametrize("how", ["its own zone", "the user's zone"])
+def test_a_berlin_series_stays_at_0930_berlin_across_the_daylight_saving_change(how: str) -> None:
+    event, tz = (_berlin_series(), None) if how == "its own zone" else (_berlin_series(time_zone=""), BERLIN)
+    data = export_ics([event], "Support", tz=tz)
+    text = data.decode()
+    assert "DTSTART;TZID=Europe/Berlin:20260302T093000" in text and "DTEND;TZID=Europe/Berlin:20260302T100000" in text
+    assert "BEGIN:VTIMEZONE\r\nTZID:Europe/Berlin" in text and "TZNAME:CEST" in text
+    assert "UNTIL=20260525T073000Z" in text  # the last occurrence, 09:30 summer time, in UTC
+    occurrences = _expand(data)
+    assert _berlin_wall(occurrences) == AT_0930  # 08:30 UTC before 29 March, 07:30 UTC after; 25 May included
+    [back] = parse_ics(data, calendar=SUPPORT_CAL)
+    assert back.start == event.start and back.start.astimezone(BERLIN).hour == 9
+    assert back.recurrence == replace(event.recurrence, weekdays=(1,))
+
+
+def test_a_series_without_a_known_zone_is_written_in_utc_with_a_utc_until() -> None:
+    for event in (_berlin_series(time_zone=""), _berlin_series(time_zone="Etc/UTC"),
+                  _berlin_series(time_zone="Mars/Olympus")):
+        data = export_ics([event], "Support")
+        assert b"DTSTART:20260302T083000Z" in data and b"UNTIL=20260525T083000Z" in data
+        assert b"VTIMEZONE" not in data
+        assert [o.astimezone(UTC).time() for o in _expand(data)] == [time(8, 30)] * 13
+
+
+def test_changed_and_removed_occurrences_name_their_original_start_as_the_series_does() -> None:
+    def utc(day: date) -> datetime:
+        return datetime.combine(day, time(9, 30), BERLIN).astimezone(UTC)
+
+    master = _berlin_series()
+    moved = replace(master, item_id="occ-7", kind="Exception", recurrence=None, subject="Team sync (moved)",
+                    start=utc(MONDAYS[5]) + timedelta(hours=5), end=utc(MONDAYS[5]) + timedelta(hours=6))
+    changes = SeriesExceptions(modified=((utc(MONDAYS[5]), moved),), deleted=(utc(MONDAYS[4]),))
+    data = export_ics([master], "Support", {"master-1": changes})
+    text = data.decode()
+    assert "EXDATE;TZID=Europe/Berlin:20260330T093000" in text  # the first Monday of summer time
+    assert "RECURRENCE-ID;TZID=Europe/Berlin:20260406T093000" in text
+    assert "DTSTART;TZID=Europe/Berlin:20260406T143000" in text
+    assert _berlin_wall(_expand(data)) == [*AT_0930[:4], *AT_0930[5:]]
+    [series] = parse_ics(data, calendar=SUPPORT_CAL)
+    assert isinstance(series, SeriesDraft)
+    assert series.deleted == [utc(MONDAYS[4])]
+    assert [(o, d.start) for o, d in series.modified] == [(utc(MONDAYS[5]), moved.start)]
+
+
+def test_an_all_day_series_keeps_dates() -> None:
+    start = datetime(2026, 3, 2, tzinfo=UTC)
+    data = export_ics([_berlin_series(start=start, end=start + timedelta(days=1), all_day=True)], "Support")
+    assert b"DTSTART;VALUE=DATE:20260302" in data and b"UNTIL=20260525;" in data + b";"
+    assert b"VTIMEZONE" not in data and b"UNTIL=20260525T" not in data
+    [back] = parse_ics(data, calendar=SUPPORT_CAL)
+    assert back.all_day and back.recurrence is not None and back.recurrence.until == MONDAYS[-1]
+
+
+@pytest.mark.parametrize(("zone", "first", "until", "last_day"), [
+    ("America/New_York", "20260301T200000", "20260525T035959Z", date(2026, 5, 24)),  # 23:59:59 the day before
+    ("Asia/Tokyo", "20260302T090000", "20260524T150000Z", date(2026, 5, 25)),  # midnight of the day after
+])
+def test_a_utc_until_ends_on_its_day_in_the_series_zone(zone: str, first: str, until: str, last_day: date) -> None:
+    data = _ics(f"UID:z-1\r\nSUMMARY:Zoned\r\nDTSTART;TZID={zone}:{first}\r\nDURATION:PT1H\r\n"
+                f"RRULE:FREQ=DAILY;UNTIL={until}")
+    [draft] = parse_ics(data, calendar=SUPPORT_CAL)
+    assert draft.recurrence is not None and draft.recurrence.until == last_day
+
+
+def test_a_new_york_series_imports_with_its_last_evening(fresh_emulator) -> None:
+    """Sundays and Mondays 20:00 New York from 1 March (before the 8 March change) until 24 May 23:59:59 EDT:
+    the last occurrence is Sunday 24 May 20:00 EDT (25 May 00:00 UTC), not Monday 25 May; every one at 20:00
+    New York time."""
+    alice = signed_in(fresh_emulator, "alice").client
+    data = _ics("UID:ny-1\r\nSUMMARY:Evening call\r\nDTSTART;TZID=America/New_York:20260301T200000\r\n"
+                "DTEND;TZID=America/New_York:20260301T210000\r\n"
+                "RRULE:FREQ=WEEKLY;BYDAY=SU,MO;UNTIL=20260525T035959Z")
+    calendar_files.import_calendar(alice, parse_ics(data, calendar=SUPPORT_CAL))
+    got = [e for e in calendar.events(alice, _support(alice), datetime(2026, 2, 25, tzinfo=UTC),
+                                      datetime(2026, 6, 15, tzinfo=UTC)) if e.subject == "Evening call"]
+    wall = [e.start.astimezone(NEW_YORK) for e in got]
+    days = sorted({date(2026, 3, 1) + timedelta(weeks=n, days=d) for n in range(13) for d in (0, 1)})[:-1]
+    assert [(w.date(), w.time()) for w in wall] == [(d, time(20)) for d in days]
+    assert wall[-1].date() == date(2026, 5, 24) and got[-1].start == datetime(2026, 5, 25, tzinfo=UTC)
+
+
+def test_a_berlin_series_round_trips_through_the_server_in_its_zone(fresh_emulator) -> None:
+    """Created in Berlin on the emulator, read whole (its StartTimeZone), exported, imported into another
+    calendar: the copy has the same 13 occurrences, 09:30 Berlin on both sides of 29 March."""
+    alice = signed_in(fresh_emulator, "alice").client
+    [own] = [c for c in calendar.list_calendars(alice, [OWN]) if c.folder.well_known == "calendar"]
+    first = datetime.combine(MONDAYS[0], time(9, 30), BERLIN)
+    calendar.create_event(alice, EventDraft(own.folder, "Team sync", first, first + timedelta(minutes=30),
+                                            recurrence=Recurrence(Frequency.WEEKLY, weekdays=(1,), start=MONDAYS[0],
+                                                                  until=MONDAYS[-1])))
+    found, exceptions = calendar_files.whole_calendar(alice, own)
+    [master] = [e for e in found if e.subject == "Team sync"]
+    assert master.kind == "RecurringMaster" and master.time_zone == "Europe/Berlin"
+    data = export_ics([master], "Calendar", exceptions)
+    assert b"DTSTART;TZID=Europe/Berlin:20260302T093000" in data and b"UNTIL=20260525T073000Z" in data
+    calendar_files.import_calendar(alice, parse_ics(data, calendar=SUPPORT_CAL))
+    span = (datetime(2026, 2, 25, tzinfo=UTC), datetime(2026, 6, 15, tzinfo=UTC))
+
+    def syncs(cal: Any) -> list[tuple[datetime, datetime]]:
+        return [(e.start, e.end) for e in calendar.events(alice, cal, *span) if e.subject == "Team sync"]
+
+    assert syncs(_support(alice)) == syncs(own)
+    assert _berlin_wall([s for s, _e in syncs(own)]) == AT_0930

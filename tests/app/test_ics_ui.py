@@ -4,14 +4,15 @@ import the file again, a malformed file imports nothing and says why, an .ics at
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-from app.domain.calendar import CalendarRef, Frequency
+from app.domain.calendar import CalendarRef, EventDraft, Frequency, Recurrence
 from app.domain.ical import parse_ics
 from app.domain.messages import Draft, LocalAttachment
 from app.ews import calendar, compose
@@ -153,6 +154,48 @@ def test_the_whole_calendar_round_trips_with_changed_and_removed_occurrences(qtb
     moved = next(e for e in standups if e.kind == "Exception")
     imported = [e for e in after if e.subject == "Support stand-up" and e.start == moved.start]
     assert len(imported) == 2 and {e.kind for e in imported} == {"Exception"}  # alice's invitation copy and hers
+
+
+def test_a_berlin_series_exported_whole_keeps_its_local_time_when_imported(qtbot, fresh_emulator, drive,
+                                                                           tmp_path) -> None:
+    """A weekly 09:30 Berlin series (2 March - 25 May 2026, across the 29 March change) in alice's calendar,
+    exported whole from the menu and imported into support@'s: the same occurrences, 09:30 Berlin all along."""
+    berlin = ZoneInfo("Europe/Berlin")
+    first_day, last_day = date(2026, 3, 2), date(2026, 5, 25)
+    client = signed_in(fresh_emulator, "alice").client
+    [mine] = [c for c in calendar.list_calendars(client, [OWN]) if c.folder.well_known == "calendar"]
+    first = datetime.combine(first_day, time(9, 30), berlin)
+    calendar.create_event(client, EventDraft(mine.folder, "Berlin sync", first, first + timedelta(minutes=30),
+                                             recurrence=Recurrence(Frequency.WEEKLY, weekdays=(1,), start=first_day,
+                                                                   until=last_day)))
+    d = drive(fresh_emulator, "alice")
+    pane = open_calendar(d, OWN, SUPPORT)
+    ics = d.window.calendar.ics
+    target = tmp_path / "mine.ics"
+    ics.choose_save_path = lambda _p: str(target)
+    dialog = ics.export_calendar(pane.calendar_named(OWN))
+    QTest.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.status.text().startswith("Exporting"), timeout=WAIT_MS)
+    assert dialog.status.text().startswith("Exported"), dialog.status.text()
+    data = target.read_bytes()
+    assert b"DTSTART;TZID=Europe/Berlin:20260302T093000" in data and b"UNTIL=20260525T073000Z" in data
+
+    ics.choose_open_path = lambda _start: str(target)
+    preview = ics.import_file(pane.calendar_named(SUPPORT))
+    qtbot.waitUntil(lambda: preview.table.topLevelItemCount() > 0, timeout=WAIT_MS)
+    QTest.mouseClick(preview.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: preview.status.text().startswith("Imported") or "othing" in preview.status.text(),
+                    timeout=WAIT_MS)
+    assert preview.status.text().startswith("Imported"), preview.status.text()
+    span = (datetime(2026, 2, 25, tzinfo=UTC), datetime(2026, 6, 15, tzinfo=UTC))
+
+    def starts(cal: CalendarRef) -> list[datetime]:
+        return [e.start for e in calendar.events(client, cal, *span) if e.subject == "Berlin sync"]
+
+    copied = starts(pane.calendar_named(SUPPORT))
+    assert copied == starts(mine)
+    assert [s.astimezone(berlin).replace(tzinfo=None) for s in copied] == [
+        datetime.combine(first_day + timedelta(weeks=n), time(9, 30)) for n in range(13)]
 
 
 def test_a_malformed_file_imports_nothing_and_says_why(qtbot, fresh_emulator, drive, tmp_path) -> None:

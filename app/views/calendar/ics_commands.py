@@ -65,7 +65,7 @@ class IcsCommands(QObject):
             self.pane.status.emit(f"Exported {count} events of {cal.name} to {Path(path).name}.")
 
         self.service.export_ics_file(cal, path, start, end, on_result=done,
-                                     on_error=_while_open(dialog, dialog.show_error))
+                                     on_error=_while_open(dialog, dialog.show_error), tz=self.pane.tz)
 
     # -- import ------------------------------------------------------------------------------------------------
     def writable_calendars(self) -> list[CalendarRef]:
