@@ -59,7 +59,7 @@ from app.ews.addressing import (
     raise_first_error,
     run,
 )
-from app.ews.calendar_rows import CalendarViewItems, event_from_xml, series_uids
+from app.ews.calendar_rows import CalendarViewItems, ViewPage, event_from_xml, series_uids, whole_range
 from app.ews.client import EwsClient
 from app.ews.convert import item_rights, person
 from app.ews.directory import display_name
@@ -132,7 +132,8 @@ def open_shared_calendar(client: EwsClient, address: str) -> CalendarRef:
 def events(client: EwsClient, calendar: CalendarRef, start: datetime, end: datetime) -> list[Event]:
     """The events and occurrences overlapping ``[start, end)``, sorted by start (aware datetimes, UTC).
 
-    One FindItem ``CalendarView`` with only the fields a view needs (no body, no attendees). A free/busy-only
+    One FindItem ``CalendarView`` with only the fields a view needs (no body, no attendees); more when the server
+    cuts the answer at its ``EWSFindCountLimit`` (see :func:`app.ews.calendar_rows.whole_range`). A free/busy-only
     calendar is read with GetUserAvailability instead: events with empty ids built from the busy blocks (subject
     and location only when the permission shows them), ``rights`` read-only.
     """
@@ -140,14 +141,16 @@ def events(client: EwsClient, calendar: CalendarRef, start: datetime, end: datet
         return _free_busy_events(client, calendar, start, end)
     account = client.account(calendar.folder.mailbox)
     fid = folder_id(calendar.folder)
-    view = CalendarView(start=_ews(start), end=_ews(end))
     fields = _paths(_VIEW_FIELDS)
+    denied = f"You cannot read {calendar.owner.name or calendar.folder.mailbox} › {calendar.name}."
 
-    def find() -> list[Any]:
-        return list(CalendarViewItems(account=account).elements(folder_object(account, fid), fields, view))
+    def ask(since: datetime) -> ViewPage:
+        view = CalendarView(start=_ews(since), end=_ews(end))
+        return run(client, calendar.folder.mailbox,
+                   lambda: CalendarViewItems(account=account).view_page(folder_object(account, fid), fields, view),
+                   denied=denied)
 
-    elements = run(client, calendar.folder.mailbox, find,
-                   denied=f"You cannot read {calendar.owner.name or calendar.folder.mailbox} › {calendar.name}.")
+    elements = whole_range(ask, start)
     masters = _masters(client, calendar.folder.mailbox, series_uids(elements))
     out = [e for e in (event_from_xml(el, calendar.folder, masters) for el in elements) if e is not None]
     return sorted(out, key=lambda e: (e.start, e.end, e.subject))

@@ -3,11 +3,17 @@
 exchangelib builds a full ``CalendarItem`` per item (a few hundred microseconds each, holding the GIL): a month
 of 5,000 events spent seconds there after a second on the wire, and starved the GUI thread meanwhile. The views
 need a dozen properties, read here directly from the elements (as :mod:`app.ews.rows` does for message lists).
+
+Exchange answers a FindItem with at most ``EWSFindCountLimit`` entries (1000 by default), CalendarView included: a
+bigger range comes back cut, ``IncludesLastItemInRange="false"``. :func:`whole_range` then asks again from the
+start of the last entry received until the range is complete.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from exchangelib.items import ID_ONLY, SHALLOW
@@ -15,6 +21,7 @@ from exchangelib.services import FindItem
 from lxml import etree
 
 from app.domain.calendar import BusyStatus, Event, ResponseType
+from app.domain.errors import ServerError
 from app.domain.folders import FolderRef
 from app.domain.messages import Person
 from app.domain.rights import ItemRights
@@ -24,6 +31,15 @@ from app.ews.rows import parse_time
 _T = "{http://schemas.microsoft.com/exchange/services/2006/types}"
 _BUSY = {s.value: s for s in BusyStatus}
 _RESPONSE = {r.value: r for r in ResponseType}
+MAX_VIEW_REQUESTS = 50  # CalendarView round trips for one range (50,000 entries at Exchange's default limit)
+
+
+@dataclass(frozen=True)
+class ViewPage:
+    """One CalendarView answer: its ``t:CalendarItem`` elements, by start, and whether the range ends there."""
+
+    elements: list[etree._Element]
+    complete: bool
 
 
 class _Bytes:
@@ -47,12 +63,14 @@ class CalendarViewItems(WholeBodyParsing, FindItem):
             return FindItem._get_soap_parts(_Bytes(content))
         return super()._get_soap_parts(response)
 
-    def elements(self, folder: Any, fields: Any, view: Any) -> Iterator[etree._Element]:
-        """The ``t:CalendarItem`` elements of the view (other item kinds are skipped)."""
+    def view_page(self, folder: Any, fields: Any, view: Any) -> ViewPage:
+        """The view's ``t:CalendarItem`` elements (other item kinds are skipped), possibly cut by the server."""
         payload = self.get_payload(
             folders=[folder], additional_fields=fields, restriction=None, order_fields=None, query_string=None,
             shape=ID_ONLY, depth=SHALLOW, calendar_view=view, page_size=None, offset=0,
         )
+        out: list[etree._Element] = []
+        complete = True
         for message in self._get_elements(payload=payload):
             if isinstance(message, Exception):
                 raise message
@@ -61,9 +79,51 @@ class CalendarViewItems(WholeBodyParsing, FindItem):
                 raise root
             if root is None:  # exchangelib drops an empty RootFolder
                 continue
-            for el in self._get_elems_from_page(root, max_items=None, total_item_count=0):
-                if el.tag == _T + "CalendarItem":
-                    yield el
+            complete = complete and _bool(root.get("IncludesLastItemInRange", ""), True)
+            out.extend(el for el in self._get_elems_from_page(root, max_items=None, total_item_count=0)
+                       if el.tag == _T + "CalendarItem")
+        return ViewPage(out, complete)
+
+
+def whole_range(ask: Callable[[datetime], ViewPage], start: datetime,
+                max_requests: int = MAX_VIEW_REQUESTS) -> list[etree._Element]:
+    """Every entry of a CalendarView range, asking again while the server cuts its answers.
+
+    A cut answer holds the earliest entries; the next request starts at the latest start received (entries
+    sharing that start may have been left out), and entries already received (the same ItemId: each occurrence
+    has its own) are dropped. A complete first answer costs one request.
+
+    Args:
+        ask: One CalendarView request from the given start to the range's end.
+        start: The range's start (aware).
+        max_requests: Round trips allowed before giving up.
+
+    Raises:
+        ServerError: The range could not be completed (more entries than ``max_requests`` answers hold, or more
+            entries overlap one instant than one answer holds).
+    """
+    out: list[etree._Element] = []
+    seen: set[str] = set()
+    since = start
+    for _ in range(max_requests):
+        page = ask(since)
+        fresh = 0
+        for el in page.elements:
+            item_id = el.find(_T + "ItemId")
+            key = item_id.get("Id") if item_id is not None else None
+            if key and key not in seen:
+                seen.add(key)
+                out.append(el)
+                fresh += 1
+        if page.complete:
+            return out
+        starts = [t for el in page.elements if (t := parse_time(_text(el, "Start"))) is not None]
+        if not fresh or not starts:
+            raise ServerError(f"Too many events overlap {since:%d %b %Y %H:%M} UTC: Exchange cannot list them all. "
+                              f"Mailroom shows none of this range rather than part of it.")
+        since = max(since, max(starts))
+    raise ServerError(f"This range holds too many events to show ({len(out)} read in {max_requests} requests and "
+                      f"more to come). Choose a shorter range.")
 
 
 def _text(el: etree._Element, tag: str) -> str:

@@ -271,7 +271,12 @@ def occurrence_at(row: ItemRow, index: int) -> Occurrence:
 # FindItem CalendarView --------------------------------------------------------------------------------
 def calendar_view(ctx: Ctx, folder: Folder, acc: Access, view: etree._Element, shape: ItemShape,
                   msg: etree._Element) -> None:
-    """Fill one FindItem response message for a ``m:CalendarView`` request on ``folder``."""
+    """Fill one FindItem response message for a ``m:CalendarView`` request on ``folder``.
+
+    At most ``min(MaxEntriesReturned, EWSFindCountLimit)`` entries, the earliest first; ``TotalItemsInView`` counts
+    the whole range and ``IncludesLastItemInRange`` is false when the answer was cut (the client then asks again
+    from the last start it received).
+    """
     if not folder.is_calendar:
         raise EwsError("ErrorCalendarFolderIsInvalidForCalendarView")
     if not (acc.can_read_items or acc.can_read_free_busy):
@@ -283,7 +288,10 @@ def calendar_view(ctx: Ctx, folder: Folder, acc: Access, view: etree._Element, s
         raise EwsError("ErrorCalendarEndDateIsEarlierThanStartDate")
     if end - start > MAX_RANGE_SECONDS:
         raise EwsError("ErrorCalendarViewRangeTooBig")
-    max_entries = int(view.get("MaxEntriesReturned") or 0) or None
+    from ews_emulator.ops.finditem import FIND_COUNT_LIMIT  # here: finditem imports this module
+
+    # Exchange's EWSFindCountLimit applies to CalendarView too: a bigger answer is cut there.
+    max_entries = min(int(view.get("MaxEntriesReturned") or 0) or FIND_COUNT_LIMIT, FIND_COUNT_LIMIT)
     rows = ctx.store.items.select(
         "folder_id = ? AND is_associated = 0 AND ((recurring = 0 AND start_ts < ? AND (end_ts > ? OR"
         " (end_ts = start_ts AND start_ts >= ?))) OR (recurring = 1 AND start_ts < ?))",
@@ -297,7 +305,7 @@ def calendar_view(ctx: Ctx, folder: Folder, acc: Access, view: etree._Element, s
             entries.append((row.start_ts, row.end_ts, row.id, row, None))
     entries.sort(key=lambda e: (e[0], e[1], e[2]))
     total = len(entries)
-    page = entries[:max_entries] if max_entries else entries
+    page = entries[:max_entries]
     root = etree.SubElement(msg, m("RootFolder"), TotalItemsInView=str(total),
                             IncludesLastItemInRange=bool_text(len(page) == total))
     items = etree.SubElement(root, t("Items"))
