@@ -40,15 +40,12 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-import bench_client as bc  # noqa: E402 - the client bench's emulator process, traffic recorder, environment
+import harness  # noqa: E402 - the benches' emulator process, traffic recorder, heartbeat, environment
+from harness import PASSWORD, USER, wait  # noqa: E402
 
-USER = "alice@example.com"
-PASSWORD = "alice-pass"
 SUPPORT = "support@example.com"
-HEARTBEAT_MS = 5
 
 
 # -- seeding -------------------------------------------------------------------------------------------------
@@ -102,15 +99,9 @@ class Probe:
     """The heartbeat (longest gap per phase) and the month grid's paints."""
 
     def __init__(self) -> None:
-        from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+        from PySide6.QtCore import QEvent, QObject, QTimer
 
-        self.phase = "startup"
-        self.max_gap: dict[str, float] = {}
-        self._last: float | None = None
-        self.heartbeat = QTimer()
-        self.heartbeat.setTimerType(Qt.TimerType.PreciseTimer)
-        self.heartbeat.setInterval(HEARTBEAT_MS)
-        self.heartbeat.timeout.connect(self._tick)
+        self.heartbeat = harness.Heartbeat()
         probe = self
 
         class PaintWatch(QObject):
@@ -122,49 +113,24 @@ class Probe:
 
         self.armed: Any = None
         self.painted_at: float | None = None
-        self.gc = bc.GcWatch()  # cyclic-GC passes (they hold the GIL, whichever thread runs them)
+        self.gc = harness.GcWatch()  # cyclic-GC passes (they hold the GIL, whichever thread runs them)
         self.watch = PaintWatch()
 
     def _painted(self) -> None:
         self.painted_at = time.perf_counter()
 
-    def _tick(self) -> None:
-        now = time.perf_counter()
-        if self._last is not None:
-            gap = (now - self._last) * 1000
-            self.max_gap[self.phase] = max(self.max_gap.get(self.phase, 0.0), gap)
-        self._last = now
+    @property
+    def phase(self) -> str:
+        return self.heartbeat.phase
+
+    @property
+    def max_gap(self) -> dict[str, float]:
+        return self.heartbeat.max_gap
 
     def set_phase(self, phase: str, traffic: Any) -> None:
-        self.phase = phase
+        self.heartbeat.phase = phase
         traffic.phase = phase
-        self._last = None
-
-
-def wait(cond: Any, what: str, timeout_s: float = 180.0) -> None:
-    from PySide6.QtCore import QEventLoop, QTimer
-
-    if cond():
-        return
-    loop = QEventLoop()
-    check = QTimer()
-    check.setInterval(2)
-    deadline = time.perf_counter() + timeout_s
-    failed = []
-
-    def poll() -> None:
-        if cond():
-            loop.quit()
-        elif time.perf_counter() > deadline:
-            failed.append(True)
-            loop.quit()
-
-    check.timeout.connect(poll)
-    check.start()
-    loop.exec()
-    check.stop()
-    if failed:
-        raise SystemExit(f"timed out after {timeout_s:.0f} s waiting for {what}")
+        self.heartbeat.skip()
 
 
 def run_once(run_no: int, ews_url: str, tmp: Path, probe: Probe, traffic: Any) -> dict[str, tuple[Any, ...]]:
@@ -248,12 +214,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--wire", action="store_true", help="list every request of the last run's phases")
     args = p.parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="bench-calendar-"))
-    emulator = bc.EmulatorProcess(0, args.latency_ms, tmp / "emulator.log")
+    emulator = harness.EmulatorProcess(0, args.latency_ms, tmp / "emulator.log")
     try:
         in_month, seed_s = seed(tmp / "data", args.events, args.spread)
         emulator.args += ["--data", str(tmp / "data")]
         ews_url = emulator.start()
-        bc.prepare_environment(tmp)
+        harness.prepare_environment(tmp)
         return run(args, ews_url, tmp, in_month, seed_s)
     finally:
         emulator.stop()
@@ -261,21 +227,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace, ews_url: str, tmp: Path, in_month: int, seed_s: float) -> int:
-    from PySide6.QtCore import QCoreApplication, QLocale, Qt
-
-    QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
-    import PySide6.QtWebEngineWidgets  # noqa: F401
-    from PySide6.QtWidgets import QApplication
-
-    from app.views.webview import register_schemes
-
-    register_schemes()
-    if QLocale.system().name() == "C":
-        QLocale.setDefault(QLocale(QLocale.Language.English, QLocale.Country.UnitedKingdom))
-    qt_app = QApplication([sys.argv[0]])
-    qt_app.setApplicationName("Mailroom")
-    bc.install_memory_keyring()
-    traffic = bc.Traffic()
+    qt_app = harness.start_qt()  # noqa: F841 - kept alive for the run
+    harness.install_memory_keyring()
+    traffic = harness.Traffic()
     traffic.install()
     probe = Probe()
     gc.callbacks.append(probe.gc)

@@ -36,486 +36,67 @@ for exchangelib's connection pool (``Protocol.get_session``) are timed too.
 
 ``--profile`` samples every thread's Python stack every 2 ms (who held the GIL during each stall) and runs cProfile
 on the GUI thread; it slows the app down, so its timings are not the benchmark's. Prints figures; no assertions.
+
+What the benches share (emulator process, environment, keyring, traffic recorder, heartbeat) is in
+``bench/harness.py``; the stall attribution and memory measures are in ``bench/diagnostics.py``.
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
 import contextlib
 import cProfile
 import gc
-import importlib.abc
-import importlib.machinery
 import os
-import pstats
-import re
 import resource
-import select
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 import tracemalloc
-from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from diagnostics import (
+    ControlProbe,
+    StackSampler,
+    Stall,
+    deep_size,
+    descendants,
+    mib,
+    print_profile,
+    rss_kib,
+)
+from harness import (
+    HEARTBEAT_MS,
+    PASSWORD,
+    USER,
+    EmulatorProcess,
+    GcWatch,
+    Heartbeat,
+    Traffic,
+    Wire,
+    describe,
+    install_memory_keyring,
+    prepare_environment,
+    start_qt,
+    wait,
+)
 
-USER = "alice@example.com"
-PASSWORD = "alice-pass"
 SHARED = "support@example.com"
-HEARTBEAT_MS = 5
 STALL_TARGET_MS = 50
-WAIT_S = 180.0
 QUIET_S = 1.0
 
 
-# -- the emulator, in its own process -------------------------------------------------------------------------
-class EmulatorProcess:
-    """``python -m ews_emulator`` in a child process; :meth:`start` returns the EWS URL it prints."""
-
-    def __init__(self, scale: int, latency_ms: int, log_path: Path) -> None:
-        self.args = [sys.executable, "-m", "ews_emulator", "--scale", str(scale), "--latency-ms", str(latency_ms),
-                     "--port", "0"]
-        self.log_path = log_path
-        self.proc: subprocess.Popen[str] | None = None
-        self.started_s = 0.0
-
-    def start(self, timeout_s: float = 600.0) -> str:
-        start = time.perf_counter()
-        log = self.log_path.open("w")
-        self.proc = subprocess.Popen(self.args, cwd=REPO, stdout=subprocess.PIPE, stderr=log, text=True,
-                                     bufsize=1)
-        assert self.proc.stdout is not None
-        deadline = start + timeout_s
-        while True:
-            left = deadline - time.perf_counter()
-            if left <= 0:
-                self.stop()
-                raise SystemExit(f"the emulator printed no endpoint within {timeout_s:.0f} s")
-            ready, _, _ = select.select([self.proc.stdout], [], [], left)
-            if not ready:
-                continue
-            line = self.proc.stdout.readline()
-            if not line:
-                code = self.proc.wait()
-                raise SystemExit(f"the emulator exited ({code}):\n{self.log_path.read_text()[-2000:]}")
-            if line.startswith("EWS endpoint:"):
-                self.started_s = time.perf_counter() - start
-                # Keep draining what it prints later so that it never blocks on a full pipe.
-                threading.Thread(target=self.proc.stdout.read, daemon=True).start()
-                return line.split(":", 1)[1].strip()
-
-    def stop(self) -> None:
-        proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-
-
 # -- client-side traffic --------------------------------------------------------------------------------------
-_BODY_OP = re.compile(rb"<(?:[\w.-]+:)?Body\b[^>]*>\s*<(?:[\w.-]+:)?(\w+)")
-_PAGE = re.compile(rb"<(?:[\w.-]+:)?IndexedPageItemView\b[^>]*")
-_ATTR = re.compile(rb'(MaxEntriesReturned|Offset)="(\d+)"')
-_MAILBOX = re.compile(rb"<(?:[\w.-]+:)?EmailAddress>([^<]+)<")
-
-
-@dataclass
-class Wire:
-    """One HTTP request/response on the wire."""
-
-    phase: str
-    op: str
-    status: int | None
-    start: float
-    end: float
-    pool_wait: float  # seconds this thread waited for exchangelib's session pool before sending
-    ntlm: int  # NTLM message type in the Authorization header (1 negotiate, 3 authenticate), else 0
-    detail: str = ""  # FindItem: offset+count; the first mailbox named in the request
-
-    @property
-    def is_auth_leg(self) -> bool:
-        return self.status == 401
-
-
-def classify(request: Any) -> tuple[str, int, str]:
-    """(operation, NTLM message type, detail) of a prepared request."""
-    body = request.body
-    if isinstance(body, str):
-        body = body.encode("utf-8", "replace")
-    action = (request.headers.get("SOAPAction") or "").strip().strip('"')
-    if action:
-        op = action.rsplit("/", 1)[-1]
-    elif isinstance(body, bytes) and body:
-        match = _BODY_OP.search(body[:8192])
-        op = match.group(1).decode().removesuffix("RequestMessage") if match else "?"
-    else:
-        op = "probe"
-    detail = ""
-    if isinstance(body, bytes) and body:
-        page = _PAGE.search(body)
-        if page:
-            attrs = {k.decode(): v.decode() for k, v in _ATTR.findall(page.group(0))}
-            detail = f"rows {attrs.get('Offset', '?')}+{attrs.get('MaxEntriesReturned', '?')} "
-        mailbox = _MAILBOX.search(body)
-        if mailbox:
-            detail += mailbox.group(1).decode(errors="replace")
-    ntlm = 0
-    auth = request.headers.get("Authorization") or ""
-    if auth.startswith(("NTLM ", "Negotiate ")):
-        with contextlib.suppress(ValueError):
-            raw = base64.b64decode(auth.split(" ", 1)[1])
-            ntlm = int.from_bytes(raw[8:12], "little")
-    return op, ntlm, detail
-
-
-class PatchOnImport(importlib.abc.MetaPathFinder):
-    """Runs ``patches[name](module)`` right after module ``name`` is first executed."""
-
-    def __init__(self, patches: dict[str, Callable[[Any], None]]) -> None:
-        self.patches = dict(patches)
-        for name in list(self.patches):
-            if name in sys.modules:  # already loaded: patch now
-                self.patches.pop(name)(sys.modules[name])
-
-    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
-        patch = self.patches.pop(fullname, None)
-        if patch is None:
-            return None
-        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
-        if spec is None or spec.loader is None:
-            return spec
-        exec_module = spec.loader.exec_module
-
-        def exec_and_patch(module: Any) -> None:
-            exec_module(module)
-            patch(module)
-
-        spec.loader.exec_module = exec_and_patch  # type: ignore[method-assign]
-        return spec
-
-
-class Traffic:
-    """Records every HTTP request the process sends, tagged with the bench's phase at sending time."""
-
-    def __init__(self) -> None:
-        self.phase = "startup"
-        self.records: list[Wire] = []
-        self._lock = threading.Lock()
-        self._local = threading.local()
-
-    def install(self) -> None:
-        """Wrap the senders as soon as their modules load, on whichever thread loads them.
-
-        The app imports requests and exchangelib lazily, in the sign-in worker: importing them here would hide
-        that cost from the first sign-in.
-        """
-        sys.meta_path.insert(0, PatchOnImport({
-            "requests.adapters": lambda module: self._wrap_send(module.HTTPAdapter),
-            "exchangelib.protocol": lambda module: self._wrap_get_session(module.BaseProtocol),
-        }))
-
-    def _wrap_send(self, adapter_cls: Any) -> None:
-        traffic, send = self, adapter_cls.send
-
-        def timed_send(adapter: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
-            phase, (op, ntlm, detail) = traffic.phase, classify(request)
-            wait = getattr(traffic._local, "pool_wait", 0.0)
-            traffic._local.pool_wait = 0.0
-            start = time.perf_counter()
-            status = None
-            try:
-                response = send(adapter, request, *args, **kwargs)
-                status = response.status_code
-                return response
-            finally:
-                with traffic._lock:
-                    traffic.records.append(Wire(phase, op, status, start, time.perf_counter(), wait, ntlm,
-                                                detail))
-
-        adapter_cls.send = timed_send
-
-    def _wrap_get_session(self, protocol_cls: Any) -> None:
-        traffic, get_session = self, protocol_cls.get_session
-
-        def timed_get_session(protocol: Any) -> Any:
-            start = time.perf_counter()
-            try:
-                return get_session(protocol)
-            finally:
-                traffic._local.pool_wait = time.perf_counter() - start
-
-        protocol_cls.get_session = timed_get_session
-
-    def between(self, start: float, end: float | None = None) -> list[Wire]:
-        with self._lock:
-            return [r for r in self.records if r.start >= start and (end is None or r.start <= end)]
-
-    def in_phase(self, phase: str) -> list[Wire]:
-        with self._lock:
-            return [r for r in self.records if r.phase == phase]
-
-
 def _waits(records: Iterable[Wire]) -> str:
     waited = [r for r in records if r.op == "FindItem" and r.pool_wait > 0.005]
     return "".join(f"; the FindItem waited {r.pool_wait * 1000:.0f} ms for the connection" for r in waited)
 
-
-def describe(records: Iterable[Wire]) -> str:
-    """ "FindItem 1, SyncFolderItems 3 (+2 auth)": operations answered, plus 401 legs."""
-    records = list(records)
-    ops = Counter(r.op for r in records if not r.is_auth_leg)
-    legs = sum(1 for r in records if r.is_auth_leg)
-    text = ", ".join(f"{op} {n}" for op, n in sorted(ops.items(), key=lambda kv: (-kv[1], kv[0]))) or "none"
-    return text + (f" (+{legs} auth)" if legs else "")
-
-
-# -- the GUI thread: heartbeat, stack sampler ------------------------------------------------------------------
-@dataclass(order=True)
-class Stall:
-    gap_ms: float
-    phase: str = field(compare=False)
-    end: float = field(compare=False)
-    run: int = field(compare=False)
-
-
-class StackSampler(threading.Thread):
-    """Samples every thread's Python stack every ``interval_s`` (a poor man's pyinstrument).
-
-    A stall of the GUI thread is either its own work (a Python frame of the app on its stack) or Qt's C++ work
-    or a wait for the GIL while a worker runs Python (its stack shows only the event loop): the workers that were
-    running Python, not waiting on a socket or a lock, are kept too.
-    """
-
-    def __init__(self, gui_thread: int, interval_s: float = 0.002) -> None:
-        super().__init__(daemon=True, name="gui-sampler")
-        self.gui_thread = gui_thread
-        self.interval_s = interval_s
-        self.samples: list[tuple[float, tuple[str, ...], list[tuple[str, ...]]]] = []
-        self.late: list[tuple[float, float, list[str]]] = []  # the sampler's own late wake-ups
-        self._halt = threading.Event()
-
-    def run(self) -> None:
-        me = threading.get_ident()
-        last = time.perf_counter()
-        while not self._halt.wait(self.interval_s):
-            now = time.perf_counter()
-            gui: tuple[str, ...] = ()
-            busy: list[tuple[str, ...]] = []
-            for ident, frame in sys._current_frames().items():
-                if ident == me:
-                    continue
-                stack = _stack(frame)
-                if ident == self.gui_thread:
-                    gui = stack
-                elif stack and not stack[0].startswith(_WAITING):
-                    busy.append(stack)
-            self.samples.append((now, gui, busy))
-            if now - last > 0.015:
-                # This thread only sleeps: a late wake-up means another thread kept the GIL (or the CPU). The
-                # threads' stacks right now show where the holder got to when it let go.
-                self.late.append((last, now, [_culprit(b) for b in busy]))
-            last = now
-
-    def stop(self) -> None:
-        self._halt.set()
-        self.join(2)
-
-    def where(self, start: float, end: float) -> str:
-        """What the GUI thread did between ``start`` and ``end``, most common first, and who held the GIL."""
-        window = [(g, b) for t, g, b in self.samples if start <= t <= end]
-        gui: Counter[str] = Counter()
-        workers: Counter[str] = Counter()
-        for stack, busy in window:
-            app_frame = next((f for f in stack if f.startswith("app/")), None)
-            if app_frame is None:
-                gui["no app frame (Qt C++, or waiting for the GIL)"] += 1
-                for other in busy:
-                    workers[_culprit(other)] += 1
-            else:
-                gui[app_frame if app_frame == stack[0] else f"{app_frame} > {stack[0]}"] += 1
-        parts = [f"{n * 100 // len(window)}% {what}" for what, n in gui.most_common(2)]
-        late = [(a, b, who) for a, b, who in self.late if min(b, end) - max(a, start) > 0.5 * (end - start)]
-        if late:
-            a, b, who = max(late, key=lambda x: x[1] - x[0])
-            parts.append(f"the sampler thread was held up {(b - a) * 1000:.0f} ms too (GIL held); busy threads "
-                         f"when it got in: {'; '.join(who) or 'none in Python'}")
-        elif workers:
-            parts.append("workers in Python meanwhile: "
-                         + "; ".join(f"{what} ({n})" for what, n in workers.most_common(2)))
-        return " | ".join(parts) or "no sample"
-
-
-_WAITING = ("socket.py", "ssl.py", "threading.py", "queue.py", "selectors.py", "http/client.py:")
-
-
-def _stack(frame: Any) -> tuple[str, ...]:
-    stack: list[str] = []
-    while frame is not None and len(stack) < 60:
-        code = frame.f_code
-        stack.append(f"{_short(code.co_filename)}:{frame.f_lineno} {code.co_name}")
-        frame = frame.f_back
-    return tuple(stack)
-
-
-def _culprit(stack: tuple[str, ...]) -> str:
-    """A worker's stack in a few words: the app frame it is in and its innermost frame."""
-    if any(f.startswith("<frozen importlib") for f in stack):
-        module = next((f for f in stack if f.endswith(" <module>")), stack[0])
-        return f"import {module.split(':')[0]}"
-    app_frame = next((f for f in stack if f.startswith("app/")), "?")
-    return f"{app_frame} > {stack[0]}"
-
-
-def _short(filename: str) -> str:
-    for marker in ("/site-packages/", str(REPO) + "/"):
-        if marker in filename:
-            return filename.split(marker, 1)[1]
-    return filename.rsplit("/", 2)[-1] if "/" in filename else filename
-
-
-class GcWatch:
-    """Times the cyclic garbage collector's passes (it holds the GIL throughout, whatever thread runs it)."""
-
-    def __init__(self) -> None:
-        self.passes: list[tuple[float, float, int, str]] = []  # start, end, generation, thread name
-        self._start: dict[int, float] = {}
-
-    def __call__(self, what: str, info: dict[str, int]) -> None:
-        now = time.perf_counter()
-        ident = threading.get_ident()
-        if what == "start":
-            self._start[ident] = now
-        elif ident in self._start:
-            self.passes.append((self._start.pop(ident), now, info.get("generation", -1),
-                                threading.current_thread().name))
-
-    def during(self, start: float, end: float) -> list[tuple[float, float, int, str]]:
-        return [p for p in self.passes if p[1] >= start and p[0] <= end]
-
-    def summary(self, start: float, end: float) -> str:
-        passes = [p for p in self.during(start, end) if p[1] - p[0] >= 0.005]
-        if not passes:
-            return ""
-        worst = max(passes, key=lambda p: p[1] - p[0])
-        return (f"GC gen{worst[2]} pass of {(worst[1] - worst[0]) * 1000:.0f} ms on thread "
-                f"{'GUI' if worst[3] == 'MainThread' else worst[3]}")
-
-
-_CONTROL = """
-import select, sys, time
-late, last = [], time.perf_counter()
-while True:
-    ready = select.select([sys.stdin], [], [], 0.005)[0]
-    now = time.perf_counter()
-    if now - last > 0.012:
-        late.append((last, now))
-    last = now
-    if ready:
-        break
-print(repr(late))
-"""
-
-
-class ControlProbe:
-    """A bare Python process ticking every 5 ms beside the app: its late ticks are the machine's (CPU) noise.
-
-    ``time.perf_counter`` is CLOCK_MONOTONIC on Linux, so its times compare with the bench's.
-    """
-
-    def __init__(self) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-c", _CONTROL], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True)
-        self.late: list[tuple[float, float]] = []
-
-    def stop(self) -> None:
-        try:
-            out, _ = self.proc.communicate("stop\n", timeout=10)
-        except (subprocess.TimeoutExpired, BrokenPipeError):
-            self.proc.kill()
-            out, _ = self.proc.communicate()
-        with contextlib.suppress(SyntaxError, ValueError):
-            self.late = list(eval(out.strip() or "[]"))  # noqa: S307 - our own child's repr of floats
-
-    def overlapping(self, start: float, end: float) -> float:
-        """Longest late tick of the control process overlapping [start, end], in ms (0: none)."""
-        spans = [(b - a) for a, b in self.late if b >= start and a <= end]
-        return max(spans, default=0.0) * 1000
-
-    def longest(self) -> float:
-        return max(((b - a) for a, b in self.late), default=0.0) * 1000
-
-
-# -- measuring memory -------------------------------------------------------------------------------------------
-def rss_kib(pid: int | str = "self") -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def descendants(root: int, exclude: int | None) -> list[int]:
-    """Processes below ``root`` (QtWebEngine's zygote, renderers, GPU process), without ``exclude``'s subtree."""
-    parent_of: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        parent_of[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    found = []
-    for pid in parent_of:
-        chain, p = [], pid
-        while p in parent_of and p not in (root, exclude, 0, 1):
-            chain.append(p)
-            p = parent_of[p]
-        if p == root and pid != root and (exclude is None or exclude not in chain):
-            found.append(pid)
-    return found
-
-
-def deep_size(objs: Iterable[Any]) -> int:
-    """Bytes held by these objects and everything they reference (shared objects counted once)."""
-    seen: set[int] = set()
-    total = 0
-    stack = list(objs)
-    while stack:
-        obj = stack.pop()
-        if id(obj) in seen or obj is None or isinstance(obj, (bool, type)):
-            continue
-        seen.add(id(obj))
-        total += sys.getsizeof(obj)
-        if isinstance(obj, (tuple, list, set, frozenset)):
-            stack.extend(obj)
-        elif isinstance(obj, dict):
-            stack.extend(obj.keys())
-            stack.extend(obj.values())
-        elif hasattr(obj, "__dict__"):
-            stack.append(obj.__dict__)
-    return total
-
-
-def mib(kib: float) -> str:
-    return f"{kib / 1024:.0f} MiB"
 
 
 # -- the bench ------------------------------------------------------------------------------------------------
@@ -538,7 +119,7 @@ class Bench:
 
     def __init__(self, args: argparse.Namespace, ews_url: str, traffic: Traffic, tmp: Path,
                  emulator_pid: int | None) -> None:
-        from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+        from PySide6.QtCore import QEvent, QObject
 
         self.args = args
         self.ews_url = ews_url
@@ -548,18 +129,13 @@ class Bench:
         self.run_no = 0
         self.phase = "startup"
         self.stalls: list[Stall] = []
-        self.max_gap_by_phase: dict[str, float] = {}
-        self._last_tick: float | None = None
         self.sampler: StackSampler | None = None
         self.gc_watch = GcWatch()
         self.control: ControlProbe | None = None
         self.profiler: cProfile.Profile | None = None
         self.lines: list[str] = []
 
-        self.heartbeat = QTimer()
-        self.heartbeat.setTimerType(Qt.TimerType.PreciseTimer)
-        self.heartbeat.setInterval(HEARTBEAT_MS)
-        self.heartbeat.timeout.connect(self._tick)
+        self.heartbeat = Heartbeat(on_gap=self._on_gap)
 
         class PaintWatch(QObject):
             """Notes when the list's viewport paints while it has rows (the rows *show*)."""
@@ -578,57 +154,28 @@ class Bench:
         self.paint_watch = PaintWatch()
 
     # -- heartbeat -----------------------------------------------------------------------------------------
-    def _tick(self) -> None:
-        now = time.perf_counter()
-        if self._last_tick is not None:
-            gap = (now - self._last_tick) * 1000
-            key = self.phase
-            if gap > self.max_gap_by_phase.get(key, 0.0):
-                self.max_gap_by_phase[key] = gap
-            if gap > 2 * HEARTBEAT_MS + 2:
-                self.stalls.append(Stall(gap, self.phase, now, self.run_no))
-        self._last_tick = now
+    @property
+    def max_gap_by_phase(self) -> dict[str, float]:
+        """The heartbeat's longest gap (ms) per phase."""
+        return self.heartbeat.max_gap
+
+    def _on_gap(self, gap: float, now: float) -> None:
+        if gap > 2 * HEARTBEAT_MS + 2:
+            self.stalls.append(Stall(gap, self.phase, now, self.run_no))
 
     def set_phase(self, phase: str) -> None:
         self.phase = phase
+        self.heartbeat.phase = phase
         self.traffic.phase = phase
 
     @contextlib.contextmanager
     def bench_work(self) -> Any:
         """The bench's own work on the GUI thread (reading /proc, sizing objects): not the app's stall."""
-        self._last_tick = None
+        self.heartbeat.skip()
         try:
             yield
         finally:
-            self._last_tick = None
-
-    # -- waiting -------------------------------------------------------------------------------------------
-    def wait(self, cond: Callable[[], bool], what: str, timeout_s: float = WAIT_S) -> None:
-        """Run the event loop until ``cond()`` (checked every 2 ms) or fail after ``timeout_s``."""
-        from PySide6.QtCore import QEventLoop, QTimer
-
-        if cond():
-            return
-        loop = QEventLoop()
-        check = QTimer()
-        check.setInterval(2)
-        deadline = time.perf_counter() + timeout_s
-        timed_out = False
-
-        def poll() -> None:
-            nonlocal timed_out
-            if cond():
-                loop.quit()
-            elif time.perf_counter() > deadline:
-                timed_out = True
-                loop.quit()
-
-        check.timeout.connect(poll)
-        check.start()
-        loop.exec()
-        check.stop()
-        if timed_out:
-            raise SystemExit(f"timed out after {timeout_s:.0f} s waiting for {what}")
+            self.heartbeat.skip()
 
     # -- one run -------------------------------------------------------------------------------------------
     def run_once(self, run_no: int, last: bool) -> RunResult:
@@ -673,7 +220,7 @@ class Bench:
         self.set_phase("sign-in")
         t0 = time.perf_counter()
         app.start()
-        self.wait(lambda: "filled" in marks or bool(failures), "the sidebar to fill")
+        wait(lambda: "filled" in marks or bool(failures), "the sidebar to fill")
         if failures:
             raise SystemExit(f"run {run_no}: {failures[0]}")
         result.signin_ms = (marks["filled"] - t0) * 1000
@@ -694,7 +241,7 @@ class Bench:
             return now - busy_at[0] >= QUIET_S
 
         if not self.args.click_at_once:
-            self.wait(quiet, "the app to settle")
+            wait(quiet, "the app to settle")
         t_quiet = busy_at[0] if not self.args.click_at_once else t_settle
         result.settle_ms = (t_quiet - t_settle) * 1000
         result.settle_wire = [r for r in self.traffic.between(marks["filled"], time.perf_counter())
@@ -718,7 +265,7 @@ class Bench:
         if not app.window.sidebar.select_folder(ref):
             raise SystemExit("support@'s Inbox is not in the sidebar tree")
         result.open_click_ms = (time.perf_counter() - t_click) * 1000
-        self.wait(lambda: self.paint_watch.painted_at is not None or bool(failures), "the first rows")
+        wait(lambda: self.paint_watch.painted_at is not None or bool(failures), "the first rows")
         if failures:
             raise SystemExit(f"run {run_no}: {failures[0]}")
         t_rows = self.paint_watch.painted_at
@@ -771,7 +318,7 @@ class Bench:
         t0 = time.perf_counter()
         nudge.start()
         view.scrollToBottom()
-        self.wait(lambda: "rows" in reached and self.paint_watch.painted_at is not None,
+        wait(lambda: "rows" in reached and self.paint_watch.painted_at is not None,
                   f"{target:,} rows in the list")
         nudge.stop()
         t_end = self.paint_watch.painted_at or reached["rows"]
@@ -831,7 +378,7 @@ class Bench:
         self.set_phase("background sync")
         t_sync = time.perf_counter()
         with contextlib.suppress(SystemExit):
-            self.wait(lambda: not app.mail.is_syncing(), "support@'s first SyncFolderItems pass", 120.0)
+            wait(lambda: not app.mail.is_syncing(), "support@'s first SyncFolderItems pass", 120.0)
         sync_wire = [r for r in self.traffic.records if r.op == "SyncFolderItems" and r.start >= t_click
                      and not r.is_auth_leg]
         sync_done = not app.mail.is_syncing()
@@ -953,18 +500,6 @@ def report(bench: Bench, results: list[RunResult], args: argparse.Namespace, emu
         print(line)
 
 
-def print_profile(profiler: cProfile.Profile, limit: int = 18) -> None:
-    stats = pstats.Stats(profiler)
-    rows = []
-    for (filename, line, func), (_cc, calls, tottime, cumtime, _callers) in stats.stats.items():  # type: ignore[attr-defined]
-        rows.append((tottime, cumtime, calls, f"{_short(filename)}:{line} {func}"))
-    print()
-    print("cProfile of the GUI thread (sign-in to the end of the background sync), by own time:")
-    print(f"{'own ms':>8} {'cum ms':>8} {'calls':>8}  function")
-    for tottime, cumtime, calls, name in sorted(rows, reverse=True)[:limit]:
-        print(f"{tottime * 1000:>8.0f} {cumtime * 1000:>8.0f} {calls:>8}  {name}")
-
-
 def print_wire(traffic: Traffic) -> None:
     print()
     print("every HTTP request (start s from the first, phase, operation, status, ms on the wire, ms waiting for the"
@@ -977,40 +512,6 @@ def print_wire(traffic: Traffic) -> None:
 
 
 # -- main -----------------------------------------------------------------------------------------------------
-def prepare_environment(tmp: Path) -> None:
-    """Headless Qt, QtWebEngine without sandbox, private XDG folders (settings, certificates, web profile)."""
-    os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    os.environ["QTWEBENGINE_DISABLE_SANDBOX"] = "1"
-    os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--disable-gpu --disable-background-networking")
-    for name in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME"):
-        path = tmp / name.lower()
-        path.mkdir(parents=True, exist_ok=True)
-        os.environ[name] = str(path)
-
-
-def install_memory_keyring() -> None:
-    """Passwords in memory: the bench never touches the machine's keyring."""
-    import keyring
-    from keyring.backend import KeyringBackend
-
-    class MemoryKeyring(KeyringBackend):
-        priority = 1  # type: ignore[assignment]
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.passwords: dict[tuple[str, str], str] = {}
-
-        def get_password(self, service: str, username: str) -> str | None:
-            return self.passwords.get((service, username))
-
-        def set_password(self, service: str, username: str, password: str) -> None:
-            self.passwords[(service, username)] = password
-
-        def delete_password(self, service: str, username: str) -> None:
-            self.passwords.pop((service, username), None)
-
-    keyring.set_keyring(MemoryKeyring())
-
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -1042,20 +543,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(args: argparse.Namespace, ews_url: str, emulator: EmulatorProcess, tmp: Path) -> int:
     t_start = time.perf_counter()
-    from PySide6.QtCore import QCoreApplication, QLocale, Qt
-
-    # As app/__main__.py: shared GL contexts, QtWebEngine and the reading pane's URL schemes before the QApplication.
-    QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
-    import PySide6.QtWebEngineWidgets  # noqa: F401
-    from PySide6.QtWidgets import QApplication
-
-    from app.views.webview import register_schemes
-
-    register_schemes()
-    if QLocale.system().name() == "C":
-        QLocale.setDefault(QLocale(QLocale.Language.English, QLocale.Country.UnitedKingdom))
-    qt_app = QApplication([sys.argv[0]])
-    qt_app.setApplicationName("Mailroom")
+    qt_app = start_qt()  # noqa: F841 - kept alive for the run
     startup_ms = (time.perf_counter() - t_start) * 1000
     install_memory_keyring()
 

@@ -4,7 +4,8 @@ The shell owns the menus, the toolbar, the status bar (bulk-job progress with Ca
 and the :class:`~app.views.status_area.MessageBar` through which every failure reaches the user. What the user
 may do is decided by :mod:`app.domain.rights` for the open folder and the selection
 (:meth:`MainWindow.capabilities`); the actions follow it, a disabled one saying why in its tooltip. The work is
-done by the services; the mail commands live in :mod:`app.views.mail_commands`.
+done by the services; the mail commands live in :mod:`app.views.mail_commands`, the selection -> reading pane ->
+mark-read flow in :mod:`app.views.reading_flow`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QSignalBlocker, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QSignalBlocker, Qt, QUrl, Signal
 from PySide6.QtGui import QCloseEvent, QDesktopServices, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QLabel,
@@ -26,7 +27,7 @@ from PySide6.QtWidgets import (
 from app import __version__
 from app.domain.folders import FolderRef
 from app.domain.mailbox import MailboxRef
-from app.domain.messages import MessageDetail, MessageSummary
+from app.domain.messages import MessageSummary
 from app.domain.rights import (
     Action,
     Capability,
@@ -42,7 +43,6 @@ from app.services.lookups import LookupService
 from app.services.mail import MailService
 from app.services.mailboxes import MailboxOrigin, MailboxService
 from app.services.session import SessionService
-from app.settings import MARK_READ_DELAY_MS
 from app.views.actions import MainActions, build_menus, build_toolbar
 from app.views.admin_menu import install_admin_actions
 from app.views.calendar import install_calendar
@@ -51,11 +51,11 @@ from app.views.folder_commands import FolderCommands
 from app.views.help import ShortcutsDialog
 from app.views.mail_commands import MailCommands
 from app.views.message_list_view import MessageListView
+from app.views.reading_flow import SELECT_PROMPT as SELECT_PROMPT  # re-exported (tests import it from here)
+from app.views.reading_flow import ReadingFlow
 from app.views.reading_pane import ReadingPane
 from app.views.sidebar_view import SidebarView
 from app.views.status_area import JobProgress, MessageBar
-
-SELECT_PROMPT = "Select a message to read it."
 
 
 @dataclass
@@ -106,11 +106,6 @@ class MainWindow(QMainWindow):
         self._caps: dict[Action, Capability] = {}
         self._pending: tuple[str, str] | None = None  # (mailbox, folder id or well-known name) to open
         self._select_first = False
-        self._detail_handle: Any = None
-        self._shown_id = ""
-        self._mark_timer = QTimer(self)
-        self._mark_timer.setSingleShot(True)
-        self._mark_timer.timeout.connect(self._mark_shown_read)
         self._dialogs: list[QWidget] = []
 
         self._build_panes()
@@ -118,6 +113,7 @@ class MainWindow(QMainWindow):
         self._build_toolbar()
         self._build_status_bar()
         self.commands = MailCommands(self)
+        self.reading = ReadingFlow(self)  # selection -> reading pane -> marked read
         self.folder_commands = FolderCommands(self, services.folders)
         self._connect()
         self.actions.apply({}, connected=False)
@@ -195,13 +191,13 @@ class MainWindow(QMainWindow):
         self.sidebar.mailbox_selected.connect(lambda _mb: self.update_actions())
         self.sidebar.messages_dropped.connect(self.commands.drop)
         self.sidebar.drop_refused.connect(lambda text: self.statusBar().showMessage(text, 4000))
-        self.list_view.selection_changed.connect(self._on_selection)
+        self.list_view.selection_changed.connect(self.reading.on_selection)
         self.list_view.activated_message.connect(lambda _m: self.reading_pane.setFocus())
         self.list_model.loading_changed.connect(self._on_loading)
         self.list_model.page_loaded.connect(self._on_page_loaded)
         self.list_model.total_changed.connect(lambda _total: self.update_folder_label())
         self.list_model.load_failed.connect(lambda text: self.list_view.set_placeholder(text))
-        self.reading_pane.body_loaded.connect(self._on_body_loaded)
+        self.reading_pane.body_loaded.connect(self.reading.on_body_loaded)
         self.reading_pane.open_link_requested.connect(self._open_link)
         self.reading_pane.save_attachment_requested.connect(self.commands.save_attachment)
         self.search_edit.returnPressed.connect(self.commands.apply_search)
@@ -407,64 +403,6 @@ class MainWindow(QMainWindow):
         if new:
             self.show_status(f"{new} new message{'s' if new != 1 else ''} in {self._place()}")
 
-    def _on_selection(self, summaries: list[MessageSummary]) -> None:
-        self.update_actions()
-        if len(summaries) == 1:
-            if summaries[0].item_id != self._shown_id:
-                self._load_detail(summaries[0])
-            return
-        self._detail_handle = self._cancel(self._detail_handle)
-        self._mark_timer.stop()
-        self._shown_id = ""
-        if summaries:
-            self.reading_pane.clear(f"{len(summaries)} messages selected.")
-        elif self._folder is not None:
-            self.reading_pane.clear(SELECT_PROMPT)
-
-    def _load_detail(self, summary: MessageSummary) -> None:
-        folder = self._folder
-        if folder is None:
-            return
-        self._detail_handle = self._cancel(self._detail_handle)
-        self._mark_timer.stop()
-        self._shown_id = summary.item_id
-
-        def shown(detail: MessageDetail) -> None:
-            if self._shown_id != summary.item_id:
-                return
-            self._detail_handle = None
-            self.reading_pane.show_message(detail)
-            self.commands.fetch_inline_images(folder, detail)
-            self._start_mark_read(summary)
-
-        def failed(text: str) -> None:
-            if self._shown_id == summary.item_id:
-                self._detail_handle = None
-                self.reading_pane.clear(text)
-
-        self._detail_handle = self.services.mail.load_detail(folder, summary.item_id, shown, failed)
-
-    def _on_body_loaded(self, ok: bool) -> None:
-        detail = self.reading_pane.current()
-        if ok and detail is not None:
-            self.message_shown.emit(detail)
-
-    def _start_mark_read(self, summary: MessageSummary) -> None:
-        delay = int(self.services.session.settings[MARK_READ_DELAY_MS])
-        cap = self._caps.get(Action.MARK_READ)
-        if summary.is_read or delay < 0 or cap is None or not cap.allowed:
-            return
-        self._mark_timer.start(delay)
-
-    def _mark_shown_read(self) -> None:
-        folder = self._folder
-        if folder is None or not self._shown_id:
-            return
-        row = self.list_model.row_of(self._shown_id)
-        if row < 0 or self.list_model.summary(row).is_read:
-            return
-        self.services.mail.mark_read(folder, [self._shown_id], True)
-
     # -- rights ----------------------------------------------------------------------------------------------
     def send_right(self, address: str) -> SendRight:
         """What is known of the user's right to send from ``address``."""
@@ -485,6 +423,11 @@ class MainWindow(QMainWindow):
             return ""
         node = self.sidebar_model.folder_node(self._folder)
         return f"{self._mailbox.display_name} › {node.name if node is not None else self._folder.well_known}"
+
+    @property
+    def current_capabilities(self) -> dict[Action, Capability]:
+        """The capabilities as of the last :meth:`update_actions` (empty when signed out)."""
+        return self._caps
 
     def capabilities(self) -> dict[Action, Capability]:
         """What the user may do now: the open folder's and the selection's capabilities together."""
@@ -531,12 +474,9 @@ class MainWindow(QMainWindow):
         """The list is about to change under the reading pane: show the prompt.
 
         Not needed before ``list_model.set_folder``/``reload`` alone: the list view reports their reset as an empty
-        selection, and ``_on_selection`` does the same (and updates the actions).
+        selection, and the reading flow does the same (and updates the actions).
         """
-        self._detail_handle = self._cancel(self._detail_handle)
-        self._mark_timer.stop()
-        self._shown_id = ""
-        self.reading_pane.clear(SELECT_PROMPT)
+        self.reading.forget_shown()
 
     def set_reading_pane_right(self, right: bool) -> None:
         """Show the reading pane right of the list (True) or below it."""
@@ -593,15 +533,9 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         self.commands.close_compose_windows()
         self.services.compose.flush()
-        self._mark_timer.stop()
+        self.reading.stop()
         event.accept()
         self.closed.emit()
-
-    @staticmethod
-    def _cancel(handle: Any) -> None:
-        if handle is not None:
-            handle.cancel()
-        return None
 
     def summary_for(self, item_id: str) -> MessageSummary | None:
         """A loaded row's summary by id (for commands)."""
