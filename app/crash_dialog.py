@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QObject, Qt, QUrl, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QAbstractButton, QMessageBox
 
@@ -51,6 +51,7 @@ class CrashBridge(QObject):
         self.open_folder: Callable[[Path], bool] = lambda folder: QDesktopServices.openUrl(
             QUrl.fromLocalFile(str(folder)))
         self._more = 0
+        self._closing: QMessageBox | None = None
         self._path: Path | None = None
         self.crashed.connect(self._on_crashed, Qt.ConnectionType.QueuedConnection)
 
@@ -93,8 +94,15 @@ class CrashBridge(QObject):
             self.quit_app(EXIT_CRASH)
 
     def _on_finished(self, _result: int) -> None:
-        self.dialog = None
+        # The box is parentless and owned by Python: dropping the last reference here would delete it inside its
+        # own finished() signal (a segfault in QDialog::done). Keep it until the event loop has run once; by then
+        # WA_DeleteOnClose has deleted it, or the reference going does.
+        self._closing, self.dialog = self.dialog, None
         self._more = 0
+        QTimer.singleShot(0, self._release_closed)
+
+    def _release_closed(self) -> None:
+        self._closing = None
 
 
 def attach(handler: CrashHandler, *, dialogs: bool) -> CrashBridge:

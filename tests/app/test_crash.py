@@ -179,3 +179,29 @@ def test_without_qt_an_unhandled_exception_exits_70_with_a_report(tmp_path: Path
     assert "Qt:" not in text  # Qt was never imported for this
     assert f"report written to {reports[0]}; exiting with code 70" in done.stderr
     assert "abc123def" not in done.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["close-button", "quit-closes-all-windows"])
+def test_closing_the_crash_dialog_does_not_crash_the_process(tmp_path: Path, how: str) -> None:
+    """The box is parentless and owned by Python: dropping its last reference inside its own finished() signal
+    deleted it mid-call (a segfault in QDialog::done, seen when the application quit with the box open)."""
+    code = (
+        "import pathlib, sys\n"
+        "from PySide6.QtCore import QTimer\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "from app.crash_dialog import CLOSE, CrashBridge\n"
+        "app = QApplication([])\n"
+        "bridge = CrashBridge(True, pathlib.Path(sys.argv[1]))\n"
+        "for round in range(3):\n"
+        "    bridge.crashed.emit(None, 'KeyError: x')\n"
+        "    QTimer.singleShot(50, (lambda: next(b for b in bridge.dialog.buttons() if b.text() == CLOSE).click())\n"
+        "                      if sys.argv[2] == 'close-button' else app.quit)\n"
+        "    app.exec()\n"
+        "    assert bridge.dialog is None or sys.argv[2] != 'close-button', 'the dialog was not closed'\n"
+        "print('survived')\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen"}
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path), how], capture_output=True, text=True,
+                          timeout=60, env=env, cwd=ROOT)
+    assert done.returncode == 0 and "survived" in done.stdout, (done.returncode, done.stderr[-2000:])
