@@ -89,6 +89,7 @@ def run_gui(args: argparse.Namespace, crash: CrashHandler, instance_name: str, *
     server = serve_instances(app, instance_name, args.links)
 
     attach(crash, dialogs=dialogs and qt_app.platformName() != "offscreen")
+    close_on_termination(app.window)
     QTimer.singleShot(0, app.start)  # inside the event loop, so an early failure can already quit it
     code = qt_app.exec()
     if server is not None:
@@ -114,8 +115,26 @@ _QT_LEVELS = {
 _MACHINE_NOTES = re.compile(
     r"^(GPUInfo not initialized|QRhiGles2: Failed to create|Failed to create RHI for backend|"
     r"This plugin does not support (raise|propagateSizeHints|createPlatformVulkanInstance)|"
-    r"QVulkanInstance: Failed to initialize|GBM is not supported)"
+    r"QVulkanInstance: Failed to initialize|GBM is not supported|Failed to load vulkan|"
+    r"initInstance: No Vulkan library|Failed to create platform Vulkan instance|Unable to detect GPU vendor)"
 )
+
+
+def close_on_termination(window: Any) -> None:
+    """SIGTERM (a log-out, a service manager) and SIGINT (Ctrl+C) close the window as the user would: drafts are
+    saved, unsaved event edits are asked about, the single-instance socket is removed. Python runs signal handlers
+    only between bytecodes, so a timer gives the interpreter a turn while Qt's loop sleeps."""
+    import signal
+
+    def close(signum: int, _frame: Any) -> None:
+        log.info("Closing on %s", signal.Signals(signum).name)
+        QTimer.singleShot(0, window.close)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, close)
+    wake = QTimer(window)
+    wake.timeout.connect(lambda: None)
+    wake.start(250)
 
 
 def route_qt_messages() -> None:
