@@ -36,25 +36,32 @@ log = logging.getLogger(__name__)
 DEMO_SCREENSHOT_MAILBOX = "support@example.com"
 GC_GEN2_THRESHOLD = 50
 """Young (gen1) collections between two full passes of the cyclic GC (CPython's default: 10)."""
-_heap_frozen = False  # gc.freeze() is done once per process (see tune_garbage_collector)
+_frozen_stages: set[str] = set()  # gc.freeze() is done once per stage and process (see tune_garbage_collector)
 
 
-def tune_garbage_collector() -> None:
-    """Keep the start-up heap out of the cyclic garbage collector's full passes (once per process).
+def tune_garbage_collector(stage: str = "signed-in") -> None:
+    """Keep the long-lived heap out of the cyclic garbage collector's full passes (once per ``stage`` and process).
 
-    After sign-in about 100,000 long-lived objects exist (Qt wrappers, exchangelib, lxml and the app's modules),
-    and every full (gen2) pass walks all of them: 47-92 ms with the GIL held, on whatever thread triggered it,
-    which froze the GUI thread for as long (the longest stalls of the client bench). They live as long as the
-    process, so they are moved to the permanent generation (``gc.freeze()``); reference counting still frees
-    them. Cyclic garbage already there at that point stays uncollected (a one-off, bounded cost) rather than
-    paying a ~50 ms full ``gc.collect()`` on the GUI thread first. Full passes then walk only what came later
-    (mostly message-list rows, three objects each), and the higher gen2 threshold makes them rarer still.
+    Every full (gen2) pass walks every object the collector tracks, with the GIL held, on whatever thread
+    triggered it, and the GUI thread waits as long. Two stages:
+
+    - ``"start"`` (:meth:`MailroomApp.start`, before the sign-in worker starts): the start-up heap (Qt
+      wrappers, the app's modules, the window) is frozen and full passes are made rarer
+      (:data:`GC_GEN2_THRESHOLD`), so the sign-in worker's import of exchangelib and lxml (tens of thousands of
+      objects) no longer triggers a full pass over everything: that pass took 45-68 ms on the worker and was the
+      longest GUI stall of the client bench's first sign-in.
+    - ``"signed-in"`` (just after sign-in, on the GUI thread at idle): what sign-in built (exchangelib's
+      classes, the account, the sidebar), about 100,000 objects, is frozen too.
+
+    Frozen objects live in the permanent generation; reference counting still frees them. Cyclic garbage older
+    than the young generations at that point stays uncollected (a one-off, bounded cost) rather than paying a
+    ~50 ms full ``gc.collect()`` on the GUI thread first. Full passes then walk only what came later (mostly
+    message-list rows and calendar events).
     """
-    global _heap_frozen
-    if _heap_frozen:
+    if stage in _frozen_stages:
         return
-    _heap_frozen = True
-    gc.collect(1)  # the young generations only: cheap, and drops the sign-in's short-lived garbage
+    _frozen_stages.add(stage)
+    gc.collect(1)  # the young generations only: cheap, and drops the short-lived garbage of what just ran
     gc.freeze()
     threshold0, threshold1, _threshold2 = gc.get_threshold()
     gc.set_threshold(threshold0, threshold1, GC_GEN2_THRESHOLD)
@@ -162,6 +169,7 @@ class MailroomApp(QObject):
     def start(self) -> None:
         """Show the window and sign in: demo user, saved account, or the sign-in dialog."""
         self.window.show()
+        tune_garbage_collector("start")  # before the sign-in worker builds exchangelib's objects
         o = self.options
         if o.screenshot is not None or o.mailbox:
             target = o.mailbox or (DEMO_SCREENSHOT_MAILBOX if o.demo else "")

@@ -166,8 +166,15 @@ def _minutes(moment: datetime) -> float:
 
 def _segments(event: Event, tz: tzinfo, first: date, days: int) -> list[tuple[int, float, float, bool, bool]]:
     start, end = event.start.astimezone(tz), event.end.astimezone(tz)
+    d0 = start.date()
+    d1 = (end - timedelta(microseconds=1)).date() if end > start else d0
+    if d0 == d1:  # the usual case: one part, on one day
+        column = (d0 - first).days
+        if not 0 <= column < days:
+            return []
+        top = _minutes(start)
+        return [(column, top, max(_minutes(end) if end.date() == d0 else float(DAY_MINUTES), top), False, False)]
     out = []
-    d0, d1 = local_days(event, tz)
     for offset in range((d1 - d0).days + 1):
         day = d0 + timedelta(days=offset)
         column = (day - first).days
@@ -228,9 +235,11 @@ def lay_out_days(events: Iterable[tuple[Hashable, Event]], first: date, days: in
             continue
         for column, top, bottom, before, after in _segments(event, tz, first, days):
             timed.append((key, event, column, top, bottom, before, after))
+    by_day: list[list[tuple[Hashable, Event, int, float, float, bool, bool]]] = [[] for _ in range(days)]
+    for t in timed:
+        by_day[t[2]].append(t)
     placed: list[Placed] = []
-    for day in range(days):
-        todays = [t for t in timed if t[2] == day]
+    for todays in by_day:
         lanes = assign_columns([(t[3], t[4]) for t in todays])
         for (key, event, column, top, bottom, before, after), (lane, count) in zip(todays, lanes, strict=True):
             placed.append(Placed(event, key, column, top, bottom, lane, count, before, after))

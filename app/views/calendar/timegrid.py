@@ -17,7 +17,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen, QWheelEvent
 from PySide6.QtWidgets import QScrollBar, QWidget
 
-from app.domain.calendar import Event
+from app.domain.calendar import BusyStatus, Event
 from app.domain.rights import ALLOWED, Capability
 from app.views.calendar import style
 from app.views.calendar.layout import DAY_MINUTES, Banded, DayLayout, Placed, lay_out_days
@@ -28,6 +28,7 @@ HEADER = 30
 BAND_ROW = 22
 SNAP = 15  # minutes
 EDGE = 6  # px of an event's bottom edge that resizes it
+SLIVER = 16  # px: narrower event boxes have no text (painted in batches)
 WORK_START, WORK_END = 8, 18
 
 #: labeler(key, event) -> (title, detail line, details hidden: free/busy only)
@@ -42,6 +43,20 @@ class _Drag:
     day_delta: int = 0
     minute_delta: int = 0
     moved: bool = False
+
+
+@dataclass
+class _BoxCache:
+    """The timed events' boxes with the scroll bar at the top, kept until the events, the size or the font change.
+
+    ``boxes`` are (left, top, width, height, placed) in widget coordinates at scroll 0, in layout order;
+    ``elided`` caches first lines elided to a width ((text, width) -> text).
+    """
+
+    layout_model: DayLayout
+    size: tuple[int, int, int, str]  # width, scroll bar width, header height, font
+    boxes: list[tuple[float, float, float, float, Placed]]
+    elided: dict[tuple[str, int], str]
 
 
 class TimeGrid(QWidget):
@@ -78,6 +93,8 @@ class TimeGrid(QWidget):
         self.selected_day = self.today
         self.selected: tuple[Hashable, str, int] | None = None  # key, item id, day column
         self._drag: _Drag | None = None
+        self._boxes: _BoxCache | None = None
+        self._shown: tuple[date, int, tzinfo, list[tuple[Hashable, Event]]] | None = None
         self._scroll = QScrollBar(Qt.Orientation.Vertical, self)
         self._scroll.valueChanged.connect(lambda _v: self.update())
         self._clock = QTimer(self)
@@ -86,9 +103,15 @@ class TimeGrid(QWidget):
 
     # -- data ------------------------------------------------------------------------------------------------
     def set_events(self, first: date, days: int, events: list[tuple[Hashable, Event]], tz: tzinfo) -> None:
-        """Show ``days`` days from ``first`` with these (calendar key, event) pairs."""
+        """Show ``days`` days from ``first`` with these (calendar key, event) pairs.
+
+        The same days and events as last time (the pane shows again as each calendar arrives) keep the layout.
+        """
         self.tz = tz
-        self.layout_model = lay_out_days(events, first, days, tz)
+        shown = (first, days, tz, list(events))
+        if shown != self._shown:
+            self._shown = shown
+            self.layout_model = lay_out_days(shown[3], first, days, tz)
         if not 0 <= (self.selected_day - first).days < days:
             self.selected_day = first if not 0 <= (self.today - first).days < days else self.today
         if self.selected is not None and self._find_selected() is None:
@@ -137,7 +160,26 @@ class TimeGrid(QWidget):
 
     def event_rects(self) -> list[tuple[QRectF, Placed]]:
         """The box of every timed event (part) as painted now (scroll included)."""
-        return [(self.placed_rect(p), p) for p in self.layout_model.timed]
+        s = self._scroll.value()
+        return [(QRectF(x, y - s, w, h), p) for x, y, w, h, p in self.box_cache().boxes]
+
+    def box_cache(self) -> _BoxCache:
+        """The boxes of the timed events at scroll 0, computed once per layout, size and font."""
+        size = (self.width(), self._scroll.width(), self.header_height(), self.font().key())
+        cached = self._boxes
+        if cached is not None and cached.layout_model is self.layout_model and cached.size == size:
+            return cached
+        width = self.day_width() - 6
+        head, per_minute, least = size[2], HOUR_PX / 60, HOUR_PX * 20 / 60
+        lefts = [self.x_of(day) + 1 for day in range(self.days)]
+        boxes = []
+        for p in self.layout_model.timed:
+            lane = width / p.columns
+            top = head + p.top * per_minute
+            bottom = max(head + p.bottom * per_minute, top + least)
+            boxes.append((lefts[p.day] + p.column * lane, top, lane - 1, bottom - top - 1, p))
+        self._boxes = _BoxCache(self.layout_model, size, boxes, {})
+        return self._boxes
 
     def band_rects(self) -> list[tuple[QRectF, Banded]]:
         return [(self.band_rect(b), b) for b in self.layout_model.band]
@@ -360,14 +402,32 @@ class TimeGrid(QWidget):
         for day in range(self.days + 1):
             x = self.x_of(day)
             p.drawLine(QPointF(x, self.y_of(0)), QPointF(x, self.y_of(DAY_MINUTES)))
-        selected = self._find_selected()
-        visible = QRectF(0, self.header_height(), self.width(), self.height())
-        fonts = self._event_fonts()
-        for rect, placed in self.event_rects():
-            if rect.intersects(visible):  # a dense week has hundreds above and below the scrolled-to hours
-                self._paint_event(p, rect, placed, placed is selected, fonts)
+        self._paint_events(p)
         self._paint_drag(p)
         self._paint_now(p)
+
+    def _paint_events(self, p: QPainter) -> None:
+        """The visible event boxes: narrow ones (a dense day) batched per look, the others one by one with text."""
+        selected = self._find_selected()
+        cache = self.box_cache()
+        scroll = self._scroll.value()
+        low, high = self.header_height() + scroll, self.height() + scroll
+        fonts = self._event_fonts()
+        slivers: dict[tuple[Hashable, BusyStatus, bool], list[QRectF]] = {}
+        wide = []
+        for x, y, w, h, placed in cache.boxes:
+            if y + h <= low or y >= high:  # a dense week has hundreds above and below the scrolled-to hours
+                continue
+            rect = QRectF(x, y - scroll, w, h)
+            if w < SLIVER and placed is not selected:
+                hidden = self.labeler(placed.key, placed.event)[2]
+                slivers.setdefault((placed.key, placed.event.busy, hidden), []).append(rect)
+            else:
+                wide.append((rect, placed))
+        for (key, busy, hidden), rects in slivers.items():
+            style.paint_slivers(p, rects, style.block_colours(self.colours.get(key, style.colour(0)), busy, hidden))
+        for rect, placed in wide:
+            self._paint_event(p, rect, placed, placed is selected, fonts, cache.elided)
 
     def _event_fonts(self) -> tuple[QFont, QFont]:
         """(title, detail) fonts of the event blocks, made once per paint."""
@@ -379,11 +439,12 @@ class TimeGrid(QWidget):
         return bold, normal
 
     def _paint_event(self, p: QPainter, rect: QRectF, placed: Placed, selected: bool,
-                     fonts: tuple[QFont, QFont] | None = None) -> None:
+                     fonts: tuple[QFont, QFont] | None = None, elided: dict[tuple[str, int], str] | None = None,
+                     ) -> None:
         base = self.colours.get(placed.key, style.colour(0))
         title, detail, hidden = self.labeler(placed.key, placed.event)
         style.paint_block(p, rect, base, placed.event.busy, selected=selected, hidden_details=hidden)
-        if rect.width() < 16:  # a sliver among many side by side: no room for text
+        if rect.width() < SLIVER:  # a sliver among many side by side: no room for text
             return
         bold, normal = fonts or self._event_fonts()
         p.save()
@@ -395,8 +456,13 @@ class TimeGrid(QWidget):
         short = rect.height() < 34
         # a narrow block keeps its room for the subject (the time is where it sits on the grid)
         first_line = f"{start:%H:%M} {title}" if short and rect.width() >= 120 else title
-        p.drawText(text, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
-                   p.fontMetrics().elidedText(first_line, Qt.TextElideMode.ElideRight, int(text.width()) + 1))
+        room = int(text.width()) + 1
+        shown = elided.get((first_line, room)) if elided is not None else None
+        if shown is None:
+            shown = p.fontMetrics().elidedText(first_line, Qt.TextElideMode.ElideRight, room)
+            if elided is not None:
+                elided[(first_line, room)] = shown
+        p.drawText(text, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, shown)
         if not short:
             p.setFont(normal)
             p.setPen(style.MUTED)
