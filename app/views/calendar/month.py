@@ -5,20 +5,79 @@ Keys: arrows move the selected day (a week up/down), T today, PageUp/PageDown mo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
+from operator import itemgetter
 from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QWidget
 
 from app.domain.calendar import Event
 from app.views.calendar import style
-from app.views.calendar.layout import events_by_day, is_band_event
+from app.views.calendar.layout import is_band_event
 
 HEADER = 26
 LINE = 18
+
+#: one listed event of a cell: (line rect, calendar key, event, all-day band?, "HH:MM " prefix of a timed one)
+Row = tuple[QRectF, Hashable, Event, bool, str]
+
+
+def group_by_day(events: Iterable[tuple[Hashable, Event]], first: date, days: int,
+                 tz: tzinfo) -> list[list[tuple[Hashable, Event]]]:
+    """Each day's events (all-day first, then by start, then subject): :func:`~app.views.calendar.layout.events_by_day`
+    in one pass (a month of thousands of events is grouped on the GUI thread as each calendar arrives).
+
+    One sort of the events in the period, then each goes to its days (a stable sort keeps each day's order).
+    """
+    one, whole, base = timedelta(microseconds=1), timedelta(hours=24), first.toordinal()
+    keyed = []
+    for pair in events:
+        event = pair[1]
+        start, end = event.start, event.end
+        c0 = start.astimezone(tz).toordinal() - base
+        c1 = (end.astimezone(tz) - one).toordinal() - base if end > start else c0
+        if c1 >= 0 and c0 < days:
+            keyed.append(((not (event.all_day or end - start >= whole), start, event.subject.casefold()), c0, c1,
+                          pair))
+    keyed.sort(key=itemgetter(0))
+    out: list[list[tuple[Hashable, Event]]] = [[] for _ in range(days)]
+    for _key, c0, c1, pair in keyed:
+        if c0 == c1:
+            out[c0].append(pair)
+        else:
+            for column in range(max(c0, 0), min(c1, days - 1) + 1):
+                out[column].append(pair)
+    return out
+
+
+@dataclass
+class _CellCache:
+    """What the cells list, kept until the events, the size or the font change.
+
+    ``rows[i]`` are cell ``i``'s listed events, ``more[i]`` its "+N more" line (None when all fit), ``elided``
+    caches the rows' texts elided to a width in the ``small`` font ((text, width) -> text).
+    """
+
+    by_day: list[list[tuple[Hashable, Event]]]
+    size: tuple[int, int, str]  # width, height, font
+    small: QFont
+    bold: QFont
+    metrics: QFontMetrics  # of ``small``
+    rects: list[QRectF]
+    rows: list[list[Row]]
+    more: list[tuple[QRectF, str] | None]
+    elided: dict[tuple[str, int], str]
+
+    def elide(self, text: str, room: int) -> str:
+        """``text`` elided to ``room`` px in the small font (elided once per text and width)."""
+        shown = self.elided.get((text, room))
+        if shown is None:
+            shown = self.elided[(text, room)] = self.metrics.elidedText(text, Qt.TextElideMode.ElideRight, room)
+        return shown
 
 
 class MonthGrid(QWidget):
@@ -44,10 +103,19 @@ class MonthGrid(QWidget):
         self.labeler: Callable[[Hashable, Event], tuple[str, str, bool]] = lambda _k, e: (e.subject, "", False)
         self.today = date.today()
         self.selected_day = self.today
+        self._shown: tuple[date, tzinfo, list[tuple[Hashable, Event]]] | None = None
+        self._cells: _CellCache | None = None
 
     def set_events(self, first: date, month: int, events: list[tuple[Hashable, Event]], tz: tzinfo) -> None:
+        """Show the six weeks from ``first`` (``month`` the one in the middle) with these (calendar key, event) pairs.
+
+        The same days and events as last time (the pane shows again as each calendar arrives) keep the grouping.
+        """
         self.first, self.month, self.tz = first, month, tz
-        self.by_day = events_by_day(events, first, 42, tz)
+        shown = (first, tz, list(events))
+        if shown != self._shown:
+            self._shown = shown
+            self.by_day = group_by_day(shown[2], first, 42, tz)
         if not 0 <= (self.selected_day - first).days < 42 or self.selected_day.month != month:
             middle = first + timedelta(days=15)
             self.selected_day = self.today if self.today.month == month else middle.replace(day=1)
@@ -118,6 +186,33 @@ class MonthGrid(QWidget):
         capacity = self.capacity()
         return items if items <= capacity else capacity - 1
 
+    def cell_cache(self) -> _CellCache:
+        """The cells' rects, listed rows and "+N more" lines, computed once per grouping, size and font."""
+        size = (self.width(), self.height(), self.font().key())
+        cached = self._cells
+        if cached is not None and cached.by_day is self.by_day and cached.size == size:
+            return cached
+        small = QFont(self.font())
+        small.setPointSizeF(max(self.font().pointSizeF() - 1, 7))
+        bold = QFont(self.font())
+        bold.setBold(True)
+        rects = [self.cell_rect(index) for index in range(42)]
+        rows: list[list[Row]] = []
+        more: list[tuple[QRectF, str] | None] = []
+        for rect, items in zip(rects, self.by_day, strict=True):
+            count = self.shown_count(len(items))
+            lines = [QRectF(rect.left() + 3, rect.top() + 22 + n * LINE, rect.width() - 6, LINE - 2)
+                     for n in range(min(count, len(items)) + 1)]
+            cell: list[Row] = []
+            for line, (key, event) in zip(lines, items[:count], strict=False):
+                band = is_band_event(event)
+                cell.append((line, key, event, band, "" if band else f"{event.start.astimezone(self.tz):%H:%M} "))
+            rows.append(cell)
+            more.append((lines[len(cell)].adjusted(12, 0, 0, 0), f"+{len(items) - len(cell)} more")
+                        if len(items) > len(cell) else None)
+        self._cells = _CellCache(self.by_day, size, small, bold, QFontMetrics(small), rects, rows, more, {})
+        return self._cells
+
     # -- painting --------------------------------------------------------------------------------------------
     def paintEvent(self, _event: QPaintEvent) -> None:  # noqa: N802 - Qt
         p = QPainter(self)
@@ -127,30 +222,28 @@ class MonthGrid(QWidget):
         for col in range(7):
             name = (self.first + timedelta(days=col)).strftime("%A" if w > 110 else "%a")
             p.drawText(QRectF(col * w, 0, w, HEADER), Qt.AlignmentFlag.AlignCenter, name)
-        small = QFont(self.font())
-        small.setPointSizeF(max(self.font().pointSizeF() - 1, 7))
-        for index in range(42):
+        cache = self.cell_cache()
+        grid = QPen(style.GRID_HOUR)
+        for index, rect in enumerate(cache.rects):
             day = self.first + timedelta(days=index)
-            rect = self.cell_rect(index)
             if day.month != self.month:
                 p.fillRect(rect, style.WEEKEND)
             if day == self.selected_day:
                 p.fillRect(rect, style.SELECTED_DAY)
-            p.setPen(QPen(style.GRID_HOUR))
+            p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+            p.setPen(grid)
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawRect(rect)
-            self._paint_day_number(p, rect, day)
-            p.setFont(small)
-            self._paint_items(p, rect, self.by_day[index])
+            self._paint_day_number(p, rect, day, cache)
+            p.setFont(cache.small)
+            self._paint_items(p, cache, index)
             p.setFont(self.font())
         p.end()
 
-    def _paint_day_number(self, p: QPainter, rect: QRectF, day: date) -> None:
+    def _paint_day_number(self, p: QPainter, rect: QRectF, day: date, cache: _CellCache) -> None:
         label = f"{day.day} {day:%b}" if day.day == 1 else str(day.day)
         box = QRectF(rect.left() + 4, rect.top() + 3, rect.width() - 8, 18)
-        bold = QFont(self.font())
-        bold.setBold(day == self.today)
-        p.setFont(bold)
+        p.setFont(cache.bold if day == self.today else self.font())
         if day == self.today:
             p.setRenderHint(QPainter.RenderHint.Antialiasing)
             p.setPen(Qt.PenStyle.NoPen)
@@ -163,30 +256,24 @@ class MonthGrid(QWidget):
             p.setPen(style.TEXT if day.month == self.month else style.MUTED)
             p.drawText(box.adjusted(2, 0, 0, 0), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, label)
 
-    def _paint_items(self, p: QPainter, rect: QRectF, items: list[tuple[Hashable, Event]]) -> None:
-        shown = items[: self.shown_count(len(items))]
-        for n, (key, event) in enumerate(shown):
-            line = QRectF(rect.left() + 3, rect.top() + 22 + n * LINE, rect.width() - 6, LINE - 2)
+    def _paint_items(self, p: QPainter, cache: _CellCache, index: int) -> None:
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        for line, key, event, band, prefix in cache.rows[index]:
             base = self.colours.get(key, style.colour(0))
             title, _detail, hidden = self.labeler(key, event)
-            if is_band_event(event):
+            if band:
                 style.paint_block(p, line, base, event.busy, hidden_details=hidden)
-                text = title
             else:
-                p.setRenderHint(QPainter.RenderHint.Antialiasing)
                 p.setPen(Qt.PenStyle.NoPen)
                 p.setBrush(base)
                 p.drawEllipse(QPointF(line.left() + 5, line.center().y()), 3.5, 3.5)
-                text = f"{event.start.astimezone(self.tz):%H:%M} {title}"
             p.setPen(style.TEXT)
-            elided = p.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, int(line.width() - 14))
             p.drawText(line.adjusted(12, 0, -2, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
-                       elided)
-        if len(items) > len(shown):
-            line = QRectF(rect.left() + 3, rect.top() + 22 + len(shown) * LINE, rect.width() - 6, LINE - 2)
+                       cache.elide(prefix + title, int(line.width() - 14)))
+        more = cache.more[index]
+        if more is not None:
             p.setPen(style.MUTED)
-            p.drawText(line.adjusted(12, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter,
-                       f"+{len(items) - len(shown)} more")
+            p.drawText(more[0], Qt.AlignmentFlag.AlignVCenter, more[1])
 
     def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt
         self.update()
