@@ -23,10 +23,11 @@ import time
 
 from lxml import etree
 
-from ews_emulator.delivery import deliver, mailbox_element, new_message_id, resolve_sender, set_child, ts_text
+from ews_emulator.delivery import deliver, new_message_id, resolve_sender, set_child, ts_text
 from ews_emulator.errors import EwsError, access_denied
 from ews_emulator.exchange.context import Ctx
 from ews_emulator.meetings import (
+    add_addressing,
     address_of,
     attendee_element,
     attendee_item,
@@ -221,17 +222,7 @@ def _cancellation(meeting: etree._Element, author: Recipient, sender: Recipient,
         kept = etree.SubElement(msg, t("Body"), BodyType=body.get("BodyType") or "Text")
         kept.text = body.text
     etree.SubElement(msg, t("Importance")).text = "High"
-    to = etree.SubElement(msg, t("ToRecipients"))
-    cc = etree.SubElement(msg, t("CcRecipients"))
-    for tag, holder in (("RequiredAttendees", to), ("Resources", to), ("OptionalAttendees", cc)):
-        for mb in meeting.iterfind(f"{_T}{tag}/{_T}Attendee/{_T}Mailbox"):
-            if address_of(mb) != author.smtp.lower():
-                holder.append(copy.deepcopy(mb))
-    for holder in (to, cc):
-        if len(holder) == 0:
-            msg.remove(holder)
-    msg.append(mailbox_element("From", author.display_name, author.smtp, author.mailbox_type))
-    msg.append(mailbox_element("Sender", sender.display_name, sender.smtp, sender.mailbox_type))
+    add_addressing(msg, meeting, author, sender)
     values = {"DateTimeSent": ts_text(now), "InternetMessageId": new_message_id(author.smtp.rpartition("@")[2]),
               "IsRead": "false", "IsDraft": "false", "IsResponseRequested": "false", "IsDelegated": "false",
               "IsOutOfDate": "false", "HasBeenProcessed": "true", "ResponseType": "Unknown",

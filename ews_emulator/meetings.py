@@ -119,6 +119,22 @@ def create_meeting(ctx: Ctx, parsed, folder: Folder, *, save_copy: bool) -> tupl
     return row, att_ids
 
 
+def add_addressing(msg: etree._Element, meeting: etree._Element, author: Recipient, sender: Recipient) -> None:
+    """To (required attendees and rooms), Cc (optional attendees), From and Sender of a message about ``meeting``
+    from ``author`` (sent by ``sender``): every attendee but the author."""
+    to = etree.SubElement(msg, t("ToRecipients"))
+    cc = etree.SubElement(msg, t("CcRecipients"))
+    for tag, holder in (("RequiredAttendees", to), ("Resources", to), ("OptionalAttendees", cc)):
+        for mb in meeting.iterfind(f"{_T}{tag}/{_T}Attendee/{_T}Mailbox"):
+            if address_of(mb) != author.smtp.lower():
+                holder.append(copy.deepcopy(mb))
+    for holder in (to, cc):
+        if len(holder) == 0:
+            msg.remove(holder)
+    msg.append(mailbox_element("From", author.display_name, author.smtp, author.mailbox_type))
+    msg.append(mailbox_element("Sender", sender.display_name, sender.smtp, sender.mailbox_type))
+
+
 def request_element(meeting: etree._Element, row: ItemRow, author: Recipient, sender: Recipient,
                     now: int, request_type: str = "NewMeetingRequest") -> etree._Element:
     """The ``t:MeetingRequest`` the organizer's item ``meeting`` sends to its attendees."""
@@ -127,17 +143,7 @@ def request_element(meeting: etree._Element, row: ItemRow, author: Recipient, se
     for name in _REQUEST_COPIED:
         for child in meeting.iterfind(f"{_T}{name}"):
             req.append(copy.deepcopy(child))
-    to = etree.SubElement(req, t("ToRecipients"))
-    cc = etree.SubElement(req, t("CcRecipients"))
-    for tag, holder in (("RequiredAttendees", to), ("Resources", to), ("OptionalAttendees", cc)):
-        for mb in meeting.iterfind(f"{_T}{tag}/{_T}Attendee/{_T}Mailbox"):
-            if address_of(mb) != author.smtp.lower():
-                holder.append(copy.deepcopy(mb))
-    for holder in (to, cc):
-        if len(holder) == 0:
-            req.remove(holder)
-    req.append(mailbox_element("From", author.display_name, author.smtp, author.mailbox_type))
-    req.append(mailbox_element("Sender", sender.display_name, sender.smtp, sender.mailbox_type))
+    add_addressing(req, meeting, author, sender)
     values = {
         "DateTimeSent": ts_text(now), "InternetMessageId": new_message_id(author.smtp.rpartition("@")[2]),
         "IsRead": "false", "IsDraft": "false",
