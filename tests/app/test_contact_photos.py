@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QDialogButtonBox
 
 from ews_emulator.seedgen.photos import background_of
 from tests.support.app_driver import WAIT_MS, WEBENGINE_LOG_IGNORE, Driver
+from tests.support.contacts_ui import open_contacts
 from tests.support.emulator import account
 
 SALES = "sales@example.com"
@@ -25,15 +26,7 @@ pytestmark = pytest.mark.qt_log_ignore(*WEBENGINE_LOG_IGNORE, extend=True)
 def _sales_view(drive: Callable[..., Driver], emu: Any) -> tuple[Driver, Any]:
     d = drive(emu, "bob")
     d.wait_mailboxes("bob@example.com", SALES)
-    view = d.window.contacts_view
-    view.open_mode()
-    d.qtbot.waitUntil(lambda: any(f.ref.mailbox == SALES for f in view.service.folders()), timeout=WAIT_MS)
-    view.refresh_sources()
-    with d.qtbot.waitSignal(view.loaded, timeout=WAIT_MS):
-        view.select_source(SALES)
-    if view.loading:
-        d.qtbot.waitUntil(lambda: not view.loading, timeout=WAIT_MS)
-    return d, view
+    return d, open_contacts(d, SALES)
 
 
 def _server_contacts(emu: Any) -> dict[str, EwsContact]:
