@@ -4,33 +4,13 @@ shows what the server said."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
-
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QWidget
 
 from app.domain.rules import Predicates, Rule, RuleActions
 from app.views.label_manager import LabelManagerDialog
 from app.views.rule_editor import RuleEditorDialog
 from app.views.rules_manager import RulesManagerDialog
-
-Ready = Callable[[QWidget], None]
-
-
-def _when(condition: Callable[[], bool], then: Callable[[], None], parent: QWidget) -> None:
-    """Call ``then`` once ``condition()`` holds (checked whenever the event loop is idle, every 50 ms)."""
-    timer = QTimer(parent)
-    timer.setInterval(50)
-
-    def check() -> None:
-        if condition():
-            timer.stop()
-            timer.deleteLater()
-            then()
-
-    timer.timeout.connect(check)
-    timer.start()
+from app.views.screenshot_wait import Ready, when
 
 
 def screenshot_labels(window: Any, ready: Ready) -> LabelManagerDialog | None:
@@ -47,7 +27,7 @@ def screenshot_labels(window: Any, ready: Ready) -> LabelManagerDialog | None:
         dialog.select(dialog.names()[min(1, len(dialog.names()) - 1)])
         ready(dialog)
 
-    _when(loaded, shoot, dialog)
+    when(loaded, shoot, dialog)
     return dialog
 
 
@@ -61,7 +41,7 @@ def screenshot_rules(window: Any, ready: Ready) -> RulesManagerDialog | None:
     if dialog is None:
         return None
     dialog.resize(720, 430)
-    _when(lambda: dialog.rule_set is not None, lambda: ready(dialog), dialog)
+    when(lambda: dialog.rule_set is not None, lambda: ready(dialog), dialog)
     return dialog
 
 
@@ -84,5 +64,5 @@ def screenshot_rule_editor(window: Any, ready: Ready) -> RuleEditorDialog | None
         editor.resize(660, 540)
         ready(editor)
 
-    _when(lambda: manager.rule_set is not None, open_editor, manager)
+    when(lambda: manager.rule_set is not None, open_editor, manager)
     return None

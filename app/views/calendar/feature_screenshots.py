@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QWidget
 from app.domain.calendar import Attendee, EventDraft
 from app.domain.folders import FolderRef
 from app.domain.messages import Person
-from app.views.calendar.screenshots import Ready, _when
+from app.views.screenshot_wait import Ready, when
 
 SUPPORT = "support@example.com"
 SUBJECT = "Quarterly service review"
@@ -40,7 +40,7 @@ def screenshot_meeting_request(window: Any, ready: Ready) -> Any:
 
     def select() -> None:
         window.list_view.select_row(row_of_request())
-        _when(lambda: bar.info is not None, lambda: ready(window), window)
+        when(lambda: bar.info is not None, lambda: ready(window), window)
 
     def sent(_event: Any) -> None:
         folder = window.folder
@@ -48,7 +48,7 @@ def screenshot_meeting_request(window: Any, ready: Ready) -> Any:
             window.commands.refresh()  # the demo opens support@'s Inbox at start: reload it
         else:
             window.open_location(SUPPORT, "inbox")
-        _when(lambda: row_of_request() >= 0, select, window)
+        when(lambda: row_of_request() >= 0, select, window)
 
     ui.service.create_event(draft, True, on_result=sent)
     return window
@@ -74,6 +74,6 @@ def screenshot_reminders(window: Any, ready: Ready) -> QWidget:
 
     for draft in drafts:
         ui.service.create_event(draft, False, on_result=created)
-    _when(lambda: shown.isVisible() and shown.table.topLevelItemCount() >= len(drafts), lambda: ready(shown),
+    when(lambda: shown.isVisible() and shown.table.topLevelItemCount() >= len(drafts), lambda: ready(shown),
           shown)
     return shown

@@ -3,31 +3,13 @@ support@'s calendars overlaid, and the scheduling assistant for a support@ meeti
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QWidget
-
 from app.views.calendar.layout import ViewKind
+from app.views.screenshot_wait import Ready, when
 
-Ready = Callable[[QWidget], None]
 SUPPORT = "support@example.com"
-
-
-def _when(condition: Callable[[], bool], then: Callable[[], None], parent: QWidget) -> None:
-    timer = QTimer(parent)
-    timer.setInterval(50)
-
-    def check() -> None:
-        if condition():
-            timer.stop()
-            timer.deleteLater()
-            then()
-
-    timer.timeout.connect(check)
-    timer.start()
 
 
 def _calendar(window: Any, kind: ViewKind, ready: Ready) -> Any:
@@ -48,7 +30,7 @@ def _calendar(window: Any, kind: ViewKind, ready: Ready) -> Any:
             pane.grid.select_day(today)
         ready(window)
 
-    _when(both_loaded, shoot, pane)
+    when(both_loaded, shoot, pane)
     return pane
 
 
@@ -83,9 +65,9 @@ def screenshot_scheduling(window: Any, ready: Ready) -> Any:
             if chosen is not None:
                 dialog.room_view.setCurrentItem(chosen)
                 dialog._add_chosen_room()
-            _when(dialog.is_loaded, lambda: (dialog.suggest(), ready(dialog)), dialog)
+            when(dialog.is_loaded, lambda: (dialog.suggest(), ready(dialog)), dialog)
 
-        _when(lambda: dialog.is_loaded() and dialog.room_view.count() > 0, add_room, dialog)
+        when(lambda: dialog.is_loaded() and dialog.room_view.count() > 0, add_room, dialog)
 
-    _when(lambda: pane.calendar_named(SUPPORT) is not None, open_it, pane)
+    when(lambda: pane.calendar_named(SUPPORT) is not None, open_it, pane)
     return pane
