@@ -17,6 +17,7 @@ from types import FrameType
 
 from ews_emulator.emulator import Emulator
 from ews_emulator.faults import FaultMode
+from ews_emulator.quirks import Quirk
 
 
 def _rate(text: str) -> float:
@@ -44,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fail-rate", type=_rate, default=0.0, help="fault probability per EWS request")
     p.add_argument("--fail-mode", choices=[m.value for m in FaultMode], default="busy", help="kind of fault")
     p.add_argument("--fail-seed", type=int, default=0, help="seed of the fault generator")
+    p.add_argument("--quirk", action="append", default=[], choices=[q.value for q in Quirk], metavar="NAME",
+                   help="answer in one deliberate non-Exchange shape (repeatable; for testing clients)")
     p.add_argument("--tls", action="store_true", help="serve HTTPS with a self-signed certificate")
     p.add_argument("--schema", metavar="DIR", help="EWS schema folder: validate requests and responses")
     p.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
@@ -72,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         fail_seed=args.fail_seed,
         tls=args.tls,
         schema_dir=args.schema,
+        quirks=args.quirk,
     )
     with emulator:
         print(f"EWS endpoint: {emulator.ews_url}")

@@ -12,11 +12,13 @@ import logging
 import shutil
 import tempfile
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
 
 from ews_emulator.backend import Backend
 from ews_emulator.faults import FaultCounts, FaultInjector
+from ews_emulator.quirks import Quirks
 from ews_emulator.server import AUTODISCOVER_PATH, EWS_PATH, TOKEN_PATH, EmulatorHttpServer, ServerOptions
 from ews_emulator.tls import TlsMaterial, ensure_certificate
 from ews_emulator.tokens import TokenStore
@@ -41,6 +43,7 @@ class Emulator:
         schema_dir: str | Path | None = None,
         backend: Backend | None = None,
         fail_back_off_ms: int = 250,
+        quirks: Iterable[str] = (),
     ) -> None:
         """Configure (nothing is bound until :meth:`start`).
 
@@ -57,6 +60,7 @@ class Emulator:
             schema_dir: EWS schema folder; requests are then schema-validated by the Backend.
             backend: A ready Backend; None builds the real one (``ews_emulator.exchange``).
             fail_back_off_ms: ``BackOffMilliseconds`` of injected ``busy`` faults.
+            quirks: Names of deliberate deviations from Exchange to switch on (:class:`~ews_emulator.quirks.Quirk`).
         """
         self.host = host
         self._port = port
@@ -67,6 +71,7 @@ class Emulator:
         self.tokens = TokenStore()
         self._options = ServerOptions(latency_ms=latency_ms)
         self._injector = FaultInjector(fail_rate, fail_mode, fail_seed, fail_back_off_ms)
+        self.quirks = Quirks(quirks)
         self._given_backend = backend
         self._backend: Backend | None = None
         self._server: EmulatorHttpServer | None = None
@@ -191,5 +196,6 @@ class Emulator:
         from ews_emulator.exchange import create_backend  # noqa: PLC0415 - written separately, imported late
 
         return create_backend(
-            data_dir=self.data_dir, scale=self.scale, schema_dir=self.schema_dir, base_url=self.base_url
+            data_dir=self.data_dir, scale=self.scale, schema_dir=self.schema_dir, base_url=self.base_url,
+            quirks=self.quirks,
         )

@@ -12,6 +12,7 @@ from lxml import etree
 from ews_emulator.backend import HttpResult
 from ews_emulator.exchange.context import Ctx
 from ews_emulator.exchange.registry import OPERATIONS, HttpAnswer, StreamingAnswer, load_all
+from ews_emulator.quirks import Quirks
 from ews_emulator.soap import T_NS, SoapFault, envelope, fault_envelope, parse_envelope
 from ews_emulator.store import Store
 from ews_emulator.xml.schema_order import ENUMS
@@ -29,11 +30,14 @@ class ExchangeBackend:
         schema_dir: a folder with Microsoft's ``messages.xsd``/``types.xsd``. When given, requests that do not
             validate get ``ErrorSchemaValidation`` as Exchange answers them, and every response is validated too;
             failures are kept in :attr:`response_violations` (tests assert it stays empty).
+        quirks: deliberate deviations from Exchange to switch on (:mod:`ews_emulator.quirks`); none by default.
     """
 
-    def __init__(self, store: Store, base_url: str, schema_dir: Path | None = None) -> None:
+    def __init__(self, store: Store, base_url: str, schema_dir: Path | None = None,
+                 quirks: Quirks | None = None) -> None:
         load_all()
         self.store = store
+        self.quirks = quirks if quirks is not None else Quirks()
         self.base_url = base_url
         self.validator = None
         if schema_dir is not None:
