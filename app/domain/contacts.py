@@ -15,6 +15,18 @@ from app.domain.rights import Capability, FolderRights
 #: Exchange keeps at most three e-mail addresses per contact (EmailAddress1..3).
 MAX_EMAILS = 3
 
+#: The longest one-line contact field (names, company, job title, department, e-mail address, phone number, each
+#: part of a postal address) Mailroom sends. Microsoft's EWS reference gives the contact name elements (GivenName,
+#: Surname, DisplayName: learn.microsoft.com/exchange/client-developer/web-service-reference/givenname and its
+#: siblings) as plain ``xs:string`` with no stated length, and gives 255 characters as the limit of an item's
+#: Subject (web-service-reference/subject: "The subject is limited to 255 characters"); exchangelib 5.6.0 refuses
+#: GivenName, MiddleName and Surname longer than 255 before anything is sent (``CharField``, fields.py). So one
+#: limit of 255 holds for every one-line field, and a longer value is refused with words instead of a traceback.
+MAX_FIELD_CHARS = 255
+#: The longest notes (the contact's body) Mailroom sends. The EWS reference states no limit for a Body; 32 KB is
+#: what Microsoft KB 216981 says Outlook keeps of an item's fields on an Exchange mailbox.
+MAX_NOTES_CHARS = 32 * 1024
+
 #: EWS ``PhoneNumberKey`` values the client edits, with the labels the detail view shows, in display order.
 PHONE_KINDS: dict[str, str] = {
     "BusinessPhone": "Work",
@@ -155,3 +167,28 @@ def contact_capabilities(folder: ContactFolder | None) -> dict[str, Capability]:
         "delete": Capability(True) if rights.delete else Capability(
             False, f"You may not delete contacts in {where}: your permission does not allow deleting. {why}"),
     }
+
+
+_FIELD_LABELS = (("display_name", "display name"), ("given_name", "first name"), ("surname", "last name"),
+                 ("company", "company"), ("job_title", "job title"), ("department", "department"))
+
+
+def too_long(contact: Contact) -> tuple[str, int, int] | None:
+    """The first field of ``contact`` longer than Exchange takes, as (what, its length, the limit), or None.
+
+    See :data:`MAX_FIELD_CHARS` and :data:`MAX_NOTES_CHARS` for where the limits come from.
+    """
+    values: list[tuple[str, str]] = [(label, getattr(contact, name)) for name, label in _FIELD_LABELS]
+    values += [("e-mail address", e) for e in contact.emails]
+    values += [(f"{PHONE_KINDS.get(k, k).lower()} phone number", v) for k, v in contact.phones.items()]
+    for a in contact.addresses:
+        kind = ADDRESS_KINDS.get(a.kind, a.kind).lower()
+        values += [(f"{kind} address ({part})", getattr(a, part)) for part in
+                   ("street", "city", "state", "postal_code", "country")]
+    for what, value in values:
+        if len(value) > MAX_FIELD_CHARS:
+            return what, len(value), MAX_FIELD_CHARS
+    if len(contact.notes) > MAX_NOTES_CHARS:
+        return "notes", len(contact.notes), MAX_NOTES_CHARS
+    return None
+

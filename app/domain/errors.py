@@ -113,3 +113,7 @@ def user_message(error: BaseException) -> str:
     if isinstance(error, MailroomError):
         return str(error)
     return f"Unexpected error (this is a bug in Mailroom): {type(error).__name__}: {error}"
+
+
+class ValueTooLong(MailroomError):
+    """A value is longer than Exchange takes for that field (e.g. a contact's name); nothing was sent."""

@@ -9,26 +9,32 @@ properties alike) and writes whatever ``VERSION`` it is given without 4.0's conv
 - writes 3.0 with vobject as is, and 4.0 by building vobject components with 4.0's conventions (``KIND``,
   ``TEL;VALUE=uri;TYPE=...:tel:...``, lower-case ``TYPE`` values, ``PREF=1``) and letting vobject serialise them.
 
-:func:`parse_vcards` validates the whole file before it returns anything (size, number of cards, each card):
-a bad file raises :class:`VCardError` naming the card and the problem, and nothing is imported.
+:func:`read_vcard_file` checks a file's size before reading it; :func:`parse_vcards` validates the whole file
+before it returns anything (size, a line-by-line check before vobject, number of cards, each card against the
+lengths Exchange takes): a bad file raises :class:`VCardError` naming the card or line and the problem, and nothing
+is imported.
 """
 
 from __future__ import annotations
 
+import codecs
+import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 import vobject
 from vobject.base import ParseError
 
-from app.domain.contacts import MAX_EMAILS, Contact, PostalAddress
+from app.domain.contacts import MAX_EMAILS, MAX_NOTES_CHARS, Contact, PostalAddress, too_long
 from app.domain.errors import MailroomError
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_CARDS = 5000
-MAX_FIELD = 32 * 1024  # characters in one property value (notes included)
+MAX_LINE = MAX_NOTES_CHARS + 4096  # characters in one unfolded content line (notes and their parameters)
 VERSIONS = ("3.0", "4.0")
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # vCard TYPE values -> EWS PhoneNumberKey; the first rule that matches wins.
 _PHONE_RULES: list[tuple[frozenset[str], str]] = [
     (frozenset({"fax", "home"}), "HomeFax"),
@@ -49,8 +55,40 @@ class VCardError(MailroomError):
 
 
 # -- reading -------------------------------------------------------------------------------------------------------
+def read_vcard_file(path: Path, max_bytes: int = MAX_BYTES) -> bytes:
+    """The bytes of a ``.vcf`` file, its size checked before anything is read.
+
+    At most ``max_bytes + 1`` bytes are ever read, so a file that grows, or a device that never ends, cannot fill
+    the memory either.
+
+    Raises:
+        VCardError: The file is larger than ``max_bytes`` or cannot be read.
+    """
+    try:
+        with path.open("rb") as file:
+            size = os.fstat(file.fileno()).st_size
+            if size > max_bytes:
+                raise VCardError(_too_large(path.name, size, max_bytes))
+            data = file.read(max_bytes + 1)
+    except OSError as error:
+        raise VCardError(f"{path.name} cannot be read: {error.strerror or error}.") from None
+    if len(data) > max_bytes:
+        raise VCardError(_too_large(path.name, None, max_bytes))
+    return data
+
+
+def _too_large(name: str, size: int | None, max_bytes: int) -> str:
+    how = f" ({size / 1024 / 1024:,.1f} MB)" if size is not None else ""
+    return (f"{name} is too large to import{how}: Mailroom imports vCard files of up to "
+            f"{max_bytes / 1024 / 1024:g} MB. Split it and import the parts.")
+
+
 def parse_vcards(data: bytes, *, max_bytes: int = MAX_BYTES, max_cards: int = MAX_CARDS) -> list[Contact]:
     """Every contact of a ``.vcf`` file, or :class:`VCardError` for the first problem found.
+
+    The file is checked line by line before vobject sees it (size, text, nesting, line lengths, character sets,
+    number of cards), so a hostile file costs no more than its size and never reaches vobject's recursion; then
+    each card is read and checked against what Exchange takes (:func:`app.domain.contacts.too_long`).
 
     Args:
         data: The file's bytes (UTF-8; a BOM is allowed).
@@ -58,40 +96,122 @@ def parse_vcards(data: bytes, *, max_bytes: int = MAX_BYTES, max_cards: int = MA
         max_cards: Files with more cards are refused.
 
     Raises:
-        VCardError: Too large, not UTF-8, not a vCard, an unsupported VERSION, a card without a name, an invalid
-            e-mail address, a value too long, too many cards, or nothing to import.
+        VCardError: Too large, not UTF-8, binary, not a vCard, nested or unfinished cards, an unknown character
+            set, an unsupported VERSION, a card without a name, an invalid e-mail address, a value longer than
+            Exchange takes, too many cards, or nothing to import. The message names the line where it knows it.
     """
     if len(data) > max_bytes:
         raise VCardError(f"The file is too large to import ({len(data) / 1024 / 1024:.1f} MB; at most "
-                         f"{max_bytes / 1024 / 1024:.0f} MB).")
+                         f"{max_bytes / 1024 / 1024:g} MB).")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise VCardError(f"The file is not UTF-8 text (byte {error.start}): it is not a vCard file.") from None
+        line = data.count(b"\n", 0, error.start) + 1
+        raise VCardError(f"The file is not UTF-8 text (line {line}, byte {error.start}): it is not a vCard file."
+                         ) from None
     if "BEGIN:VCARD" not in text.upper():
         raise VCardError("The file holds no vCard (no BEGIN:VCARD line).")
+    starts = _prescan(text, max_cards)
     contacts: list[Contact] = []
+    current = 1  # the card being read
     try:
         for number, component in enumerate(vobject.readComponents(text, validate=False, ignoreUnreadable=False), 1):
+            current = number
             if number > max_cards:
                 raise VCardError(f"The file holds more than {max_cards} cards; split it and import the parts.")
             if component.name.upper() != "VCARD":
                 raise VCardError(f"Card {number}: expected BEGIN:VCARD, found BEGIN:{component.name}.")
-            contact = _read_card(component, number)
+            contact = _read_card(component, number, starts[number - 1] if number <= len(starts) else 0)
             if contact is not None:
                 contacts.append(contact)
+            current = number + 1
     except VCardError:
         raise
-    except (ParseError, ValueError, TypeError, AttributeError, KeyError, IndexError) as error:
-        where = f"card {len(contacts) + 1}"
-        detail = str(error).strip() or type(error).__name__
-        raise VCardError(f"The file is not a valid vCard file ({where}: {detail}).") from None
+    except (ParseError, ValueError, TypeError, AttributeError, KeyError, IndexError, LookupError,
+            RecursionError) as error:  # the prescan keeps these out; a last line of defence, with words
+        detail = str(error).strip()[:200] or type(error).__name__
+        at = f"card {current}, line {starts[current - 1]}" if current <= len(starts) else f"card {current}"
+        raise VCardError(f"The file is not a valid vCard file ({at}: {detail}).") from None
     if not contacts:
         raise VCardError("The file holds no contact to import.")
     return contacts
 
 
-def _read_card(card: vobject.base.Component, number: int) -> Contact | None:
+def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
+    """(number of its first line, the line unfolded) for every content line; too long a line is refused as soon
+    as it passes :data:`MAX_LINE`, before it is joined."""
+    first, length = 0, 0
+    parts: list[str] = []
+    for number, raw in enumerate(text.split("\n"), 1):
+        raw = raw.removesuffix("\r")
+        if raw[:1] in (" ", "\t") and parts:  # folded (RFC 6350 3.2)
+            parts.append(raw[1:])
+            length += len(raw) - 1
+            if length > MAX_LINE:
+                raise VCardError(f"Line {first}: the line is longer than {MAX_LINE:,} characters (folded over "
+                                 "many lines).")
+            continue
+        if parts:
+            yield first, "".join(parts)
+        first, parts, length = number, [raw], len(raw)
+        if length > MAX_LINE:
+            raise VCardError(f"Line {first}: the line is longer than {MAX_LINE:,} characters.")
+    if parts:
+        yield first, "".join(parts)
+
+
+def _prescan(text: str, max_cards: int) -> list[int]:
+    """The line each card begins on, or :class:`VCardError` for a file vobject should not be given: binary
+    data, a card inside a card (vobject would recurse once per level), a card never ended, text outside the
+    cards, an unknown CHARSET, more than ``max_cards`` cards."""
+    starts: list[int] = []
+    inside = False
+    for number, line in _logical_lines(text):
+        if not line.strip():
+            continue
+        bad = _CONTROL.search(line)
+        if bad:
+            raise VCardError(f"Line {number} holds binary data (character U+{ord(bad.group()):04X}); this is not a "
+                             "vCard text file.")
+        head, colon, value = line.partition(":")
+        name, *params = head.split(";")
+        name = name.rsplit(".", 1)[-1].strip().upper()  # "item1.EMAIL": a group prefix
+        if not colon:
+            raise VCardError(f"Line {number} is not a vCard line (no “:”): {line[:60]!r}.")
+        if name == "BEGIN":
+            if inside:
+                raise VCardError(f"Line {number}: BEGIN:{value.strip()[:40]} inside the card begun on line "
+                                 f"{starts[-1]}; cards inside cards are not supported.")
+            if value.strip().upper() != "VCARD":
+                raise VCardError(f"Line {number}: expected BEGIN:VCARD, found BEGIN:{value.strip()[:40]}.")
+            inside = True
+            starts.append(number)
+            if len(starts) > max_cards:
+                raise VCardError(f"The file holds more than {max_cards} cards; split it and import the parts.")
+            continue
+        if name == "END":
+            if not inside:
+                raise VCardError(f"Line {number}: END:{value.strip()[:40]} without a BEGIN:VCARD before it.")
+            inside = False
+            continue
+        if not inside:
+            raise VCardError(f"Line {number} is outside any card (before BEGIN:VCARD or after END:VCARD).")
+        for param in params:
+            key, _eq, wanted = param.partition("=")
+            if key.strip().upper() == "CHARSET":
+                charset = wanted.strip().strip('"')
+                try:
+                    codecs.lookup(charset)
+                except LookupError:
+                    raise VCardError(f"Line {number}: the character set {charset[:40]!r} is not known."
+                                     ) from None
+    if inside:
+        raise VCardError(f"The card begun on line {starts[-1]} never ends (END:VCARD is missing); the file may be "
+                         "cut short.")
+    return starts
+
+
+def _read_card(card: vobject.base.Component, number: int, line: int = 0) -> Contact | None:
     where = f"Card {number}"
     version = _value(card, "version")
     if version not in VERSIONS:
@@ -99,10 +219,6 @@ def _read_card(card: vobject.base.Component, number: int) -> Contact | None:
     kind = _value(card, "kind").lower()
     if kind and kind not in ("individual", "org"):
         return None  # groups and locations are not contacts
-    for line in card.getChildren():
-        value = line.value
-        if isinstance(value, str) and len(value) > MAX_FIELD:
-            raise VCardError(f"{where}: the {line.name} value is too long ({len(value)} characters).")
     display = _value(card, "fn")
     given = surname = ""
     n = card.contents.get("n")
@@ -114,12 +230,12 @@ def _read_card(card: vobject.base.Component, number: int) -> Contact | None:
             parts = str(name).split(";")
             surname, given = parts[0].strip(), (parts[1].strip() if len(parts) > 1 else "")
     emails: list[str] = []
-    for line in _preferred(card.contents.get("email", [])):
-        address = str(line.value).strip()
+    for entry in _preferred(card.contents.get("email", [])):
+        address = str(entry.value).strip()
         if address.lower().startswith("mailto:"):
             address = address[7:]
         if not _EMAIL.match(address):
-            raise VCardError(f"{where} ({display or 'no name'}): {address!r} is not an e-mail address.")
+            raise VCardError(f"{where} ({display[:60] or 'no name'}): {address[:80]!r} is not an e-mail address.")
         if address.casefold() not in {e.casefold() for e in emails}:
             emails.append(address)
     if not (display or given or surname or emails):
@@ -131,12 +247,19 @@ def _read_card(card: vobject.base.Component, number: int) -> Contact | None:
         units = value if isinstance(value, list) else [value]
         company = _joined(units[0]) if units else ""
         department = _joined(units[1]) if len(units) > 1 else ""
-    return Contact(
+    contact = Contact(
         display_name=display or " ".join(p for p in (given, surname) if p) or emails[0],
         given_name=given, surname=surname, company=company, department=department, job_title=_value(card, "title"),
         emails=emails[:MAX_EMAILS], phones=_phones(card), addresses=_addresses(card),
         notes=_value(card, "note"), notes_loaded=True,
     )
+    problem = too_long(contact)
+    if problem is not None:
+        what, length, limit = problem
+        at = f" (line {line})" if line else ""
+        raise VCardError(f"{where}{at}: the {what} is {length:,} characters long; Exchange takes at most "
+                         f"{limit:,}.")
+    return contact
 
 
 def _value(card: vobject.base.Component, name: str) -> str:

@@ -42,8 +42,9 @@ from app.domain.contacts import (
     ContactGroup,
     ContactList,
     PostalAddress,
+    too_long,
 )
-from app.domain.errors import ServerError
+from app.domain.errors import ServerError, ValueTooLong
 from app.domain.folders import FolderRef
 from app.domain.messages import Person
 from app.ews.addressing import WholeBodyParsing, WholeGetItem, folder_id, folder_object, place, run
@@ -257,13 +258,14 @@ def update_group(client: EwsClient, folder: FolderRef, group: ContactGroup) -> C
     return run(client, folder.mailbox, update, denied=_denied("change contact groups", folder))
 
 
-def delete_items(client: EwsClient, folder: FolderRef, item_ids: list[str]) -> None:
-    """Move contacts or groups to the mailbox's Deleted Items."""
+def delete_items(client: EwsClient, folder: FolderRef, item_ids: list[str], *, hard: bool = False) -> None:
+    """Move contacts or groups to the mailbox's Deleted Items (``hard``: delete them for good, as an import that
+    failed half-way takes back what it created)."""
     account = client.account(folder.mailbox)
 
     def delete() -> None:
         results = list(DeleteItem(account=account).call(
-            items=[ItemId(id=i) for i in item_ids], delete_type="MoveToDeletedItems",
+            items=[ItemId(id=i) for i in item_ids], delete_type="HardDelete" if hard else "MoveToDeletedItems",
             send_meeting_cancellations="SendToNone", affected_task_occurrences="AllOccurrences",
             suppress_read_receipts=True))
         for result in results:
@@ -295,6 +297,11 @@ def _members(people: list[Person]) -> list[Member]:
 
 
 def _fields(c: Contact) -> dict[str, object]:
+    problem = too_long(c)
+    if problem is not None:  # refused here with words rather than by exchangelib with a ValueError
+        what, length, limit = problem
+        raise ValueTooLong(f"The {what} of {c.name[:60] or 'this contact'} is {length:,} characters long; Exchange "
+                           f"takes at most {limit:,}.")
     emails = [EmailAddress(email=e, label=f"EmailAddress{i}") for i, e in enumerate(c.emails[:MAX_EMAILS], 1)]
     phones = [PhoneNumber(label=k, phone_number=v) for k, v in c.phones.items() if k in PHONE_KINDS and v]
     addresses = [PhysicalAddress(label=a.kind, street=a.street or None, city=a.city or None, state=a.state or None,

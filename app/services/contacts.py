@@ -17,10 +17,10 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QImage
 
 from app.domain.contacts import Contact, ContactFolder, ContactGroup, ContactList
-from app.domain.errors import Cancelled, MailroomError, user_message
+from app.domain.errors import Cancelled, user_message
 from app.domain.folders import FolderKind, FolderRef
 from app.domain.messages import Person
-from app.domain.vcard import export_vcards, parse_vcards
+from app.domain.vcard import export_vcards, parse_vcards, read_vcard_file
 from app.services.contact_photos import DirectoryPhotos, PhotoChange, decode, read_photo
 from app.tasks import TaskHandle, TaskRunner
 
@@ -224,19 +224,15 @@ class ContactsService(QObject):
         def work() -> list[Contact]:
             from app.ews import contacts
 
-            try:
-                data = path.read_bytes()
-            except OSError as error:
-                raise MailroomError(f"Could not read {path.name}: {error.strerror or error}.") from None
-            parsed = parse_vcards(data)
+            parsed = parse_vcards(read_vcard_file(path))  # the size is checked before the file is read
             created: list[Contact] = []
             try:
                 for contact in parsed:
                     created.append(contacts.create_contact(client, folder, contact))
             except BaseException:
-                if created:
+                if created:  # all or nothing: what this import created goes, not to Deleted Items
                     with contextlib.suppress(Exception):
-                        contacts.delete_items(client, folder, [c.item_id for c in created])
+                        contacts.delete_items(client, folder, [c.item_id for c in created], hard=True)
                 raise
             return created
 

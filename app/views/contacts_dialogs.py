@@ -17,7 +17,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.contacts import ADDRESS_KINDS, MAX_EMAILS, PHONE_KINDS, Contact, ContactGroup, PostalAddress
+from app.domain.contacts import (
+    ADDRESS_KINDS,
+    MAX_EMAILS,
+    PHONE_KINDS,
+    Contact,
+    ContactGroup,
+    PostalAddress,
+    too_long,
+)
 from app.domain.messages import Person
 from app.services.contact_photos import PhotoChange
 from app.views.contact_photo import Checker, PhotoField
@@ -91,7 +99,11 @@ class ContactDialog(QDialog):
         for edit in self.emails:
             text = edit.text().strip()
             if text and not _EMAIL.match(text):
-                return f"“{text}” is not an e-mail address."
+                return f"“{text[:80]}” is not an e-mail address."
+        long = too_long(self.contact())
+        if long is not None:
+            what, length, limit = long
+            return f"The {what} is {length:,} characters long; Exchange takes at most {limit:,}."
         return ""
 
     def _accept(self) -> None:

@@ -104,3 +104,17 @@ def test_vcard_export_import_and_a_bad_file(
     d.qtbot.waitUntil(lambda: view.names().count("Amelia Patel") == 2, timeout=WAIT_MS)
     stored = [c.display_name for c in account(fresh_emulator, "carol", "support").contacts.all()]
     assert stored.count("Amelia Patel") == 2 and len(stored) == before + 1
+
+
+def test_contact_dialog_refuses_values_longer_than_exchange_takes(qtbot: Any) -> None:
+    from app.views.contacts_dialogs import ContactDialog
+
+    dialog = ContactDialog(None, "Support Team › Contacts")
+    qtbot.addWidget(dialog)
+    dialog.display.setText("x" * 300)
+    assert dialog.problem() == "The display name is 300 characters long; Exchange takes at most 255."
+    dialog.display.setText("Ann")
+    dialog.notes.setPlainText("n" * 40_000)
+    assert "notes is 40,000 characters long" in dialog.problem()
+    dialog.notes.setPlainText("fine")
+    assert dialog.problem() == ""
