@@ -14,6 +14,7 @@ from app import __version__, logs
 from app.crash import CrashHandler
 from app.domain.mailbox import AuthMethod
 from app.domain.mailto import is_mailto
+from app.paths import launch_command
 
 log = logging.getLogger("app")
 
@@ -110,7 +111,7 @@ def prepare_environment(*, headless_ok: bool) -> str | None:
             return (
                 "No display found (DISPLAY and WAYLAND_DISPLAY are unset), so no window can be shown.\n"
                 "Run it under a virtual screen (apt-get install xvfb; xvfb-run -a make demo), "
-                "or take a screenshot instead: python -m app --demo --screenshot mailroom.png"
+                f"or take a screenshot instead: {launch_command()} --demo --screenshot mailroom.png"
             )
     return None
 

@@ -12,6 +12,7 @@ import keyring.backends.fail
 import keyring.errors
 
 from app.domain.errors import NoSecureStore, PasswordMissing
+from app.paths import launch_command
 
 SERVICE = "Mailroom"
 
@@ -60,7 +61,7 @@ def get_password(account: str) -> str:
         raise NoSecureStore(f"{_NO_STORE} ({error})") from error
     if password is None:
         raise PasswordMissing(
-            f"No password is stored for {account}. Run: python -m app --set-password --user {account}"
+            f"No password is stored for {account}. Run: {launch_command()} --set-password --user {account}"
         )
     return password
 
