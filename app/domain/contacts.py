@@ -20,8 +20,10 @@ MAX_EMAILS = 3
 #: Surname, DisplayName: learn.microsoft.com/exchange/client-developer/web-service-reference/givenname and its
 #: siblings) as plain ``xs:string`` with no stated length, and gives 255 characters as the limit of an item's
 #: Subject (web-service-reference/subject: "The subject is limited to 255 characters"); exchangelib 5.6.0 refuses
-#: GivenName, MiddleName and Surname longer than 255 before anything is sent (``CharField``, fields.py). So one
-#: limit of 255 holds for every one-line field, and a longer value is refused with words instead of a traceback.
+#: GivenName, MiddleName and Surname longer than 255 before anything is sent (``CharField``, fields.py), and its
+#: maintainer reports that Exchange cuts a longer Subject to 255 with "..." rather than refusing it
+#: (github.com/nylas/exchangelib/pull/68). So one limit of 255 holds for every one-line field, and a longer value
+#: is refused here with words, before anything is created, instead of being cut or failing with a traceback.
 MAX_FIELD_CHARS = 255
 #: The longest notes (the contact's body) Mailroom sends. The EWS reference states no limit for a Body; 32 KB is
 #: what Microsoft KB 216981 says Outlook keeps of an item's fields on an Exchange mailbox.

@@ -15,7 +15,8 @@ is ExpandDL for a directory group.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Sequence
 
 from exchangelib.account import Account
 from exchangelib.attachments import FileAttachment
@@ -218,6 +219,27 @@ def create_contact(client: EwsClient, folder: FolderRef, contact: Contact) -> Co
         return _with_ids(contact, saved)
 
     return run(client, folder.mailbox, create, denied=_denied("create contacts", folder))
+
+
+def import_contacts(client: EwsClient, folder: FolderRef, items: Sequence[Contact]) -> list[Contact]:
+    """Create every contact of ``items`` in ``folder``, or none: when one is refused (by Exchange, or before it is
+    sent for a value too long), the ones this call created are deleted for good (HardDelete, so nothing is left
+    in Deleted Items either) and the error is raised.
+
+    Raises:
+        ValueTooLong: A contact has a value longer than Exchange takes.
+        AccessDenied: The user may not create items there (the reason says so).
+    """
+    created: list[Contact] = []
+    try:
+        for contact in items:
+            created.append(create_contact(client, folder, contact))
+    except BaseException:
+        if created:
+            with contextlib.suppress(Exception):
+                delete_items(client, folder, [c.item_id for c in created], hard=True)
+        raise
+    return created
 
 
 def update_contact(client: EwsClient, folder: FolderRef, contact: Contact) -> Contact:

@@ -2,8 +2,9 @@
 
 Every call runs on the mailbox's task queue (key = the mailbox address; directory look-ups on none) and answers
 on the GUI thread through the callbacks given; failures arrive as user-facing text. vCard import is
-all-or-nothing: the file is parsed and validated completely before the first contact is created, and when the
-server refuses a contact midway the ones already created by this import are deleted again.
+all-or-nothing: the file's size is checked before it is read, it is parsed and validated completely before the
+first contact is created, and when the server refuses a contact midway the ones already created by this import
+are deleted again (:func:`app.ews.contacts.import_contacts`).
 """
 
 from __future__ import annotations
@@ -225,16 +226,7 @@ class ContactsService(QObject):
             from app.ews import contacts
 
             parsed = parse_vcards(read_vcard_file(path))  # the size is checked before the file is read
-            created: list[Contact] = []
-            try:
-                for contact in parsed:
-                    created.append(contacts.create_contact(client, folder, contact))
-            except BaseException:
-                if created:  # all or nothing: what this import created goes, not to Deleted Items
-                    with contextlib.suppress(Exception):
-                        contacts.delete_items(client, folder, [c.item_id for c in created], hard=True)
-                raise
-            return created
+            return contacts.import_contacts(client, folder, parsed)
 
         def failed(text: str) -> None:
             on_error(f"Nothing was imported from {path.name}. {text}")

@@ -109,3 +109,18 @@ def test_a_contact_longer_than_exchange_takes_is_refused_before_it_is_sent(
     with pytest.raises(ValueTooLong, match="The first name of Ann is 256 characters long"):
         contacts.create_contact(client, FOLDER, Contact(display_name="Ann", given_name="g" * 256))
     assert _on_server(fresh_emulator) == before
+
+
+def test_a_contact_refused_midway_takes_back_the_ones_created_leaving_no_trace(
+        fresh_emulator: Any, client: EwsClient) -> None:
+    """Two contacts are created, the third is refused: both are deleted for good, not moved to Deleted Items."""
+    before = _on_server(fresh_emulator)
+    batch = [Contact(display_name="First", emails=["first@example.com"]),
+             Contact(display_name="Second", emails=["second@example.com"]),
+             Contact(display_name="Third", surname="s" * 256)]
+    with pytest.raises(ValueTooLong, match="The last name of Third is 256 characters long"):
+        contacts.import_contacts(client, FOLDER, batch)
+    assert fresh_emulator.backend.operation_counts.get("CreateItem", 0) >= 2  # they were created, then taken back
+    assert _on_server(fresh_emulator) == before
+    assert [c.display_name for c in contacts.import_contacts(client, FOLDER, batch[:2])] == ["First", "Second"]
+    assert _on_server(fresh_emulator) == (before[0] + 2, before[1])
