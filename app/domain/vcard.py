@@ -18,6 +18,7 @@ is imported.
 from __future__ import annotations
 
 import codecs
+import io
 import os
 import re
 from collections.abc import Iterable, Iterator
@@ -32,6 +33,7 @@ from app.domain.errors import MailroomError
 MAX_BYTES = 5 * 1024 * 1024
 MAX_CARDS = 5000
 MAX_LINE = MAX_NOTES_CHARS + 4096  # characters in one unfolded content line (notes and their parameters)
+MAX_CARD_LINES = 1000  # content lines in one card (a real one has a few dozen; vobject slows down on many)
 VERSIONS = ("3.0", "4.0")
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -142,8 +144,8 @@ def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
     as it passes :data:`MAX_LINE`, before it is joined."""
     first, length = 0, 0
     parts: list[str] = []
-    for number, raw in enumerate(text.split("\n"), 1):
-        raw = raw.removesuffix("\r")
+    for number, raw in enumerate(io.StringIO(text), 1):  # one line at a time, split at "\n" only
+        raw = raw.removesuffix("\n").removesuffix("\r")
         if raw[:1] in (" ", "\t") and parts:  # folded (RFC 6350 3.2)
             parts.append(raw[1:])
             length += len(raw) - 1
@@ -163,9 +165,10 @@ def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
 def _prescan(text: str, max_cards: int) -> list[int]:
     """The line each card begins on, or :class:`VCardError` for a file vobject should not be given: binary
     data, a card inside a card (vobject would recurse once per level), a card never ended, text outside the
-    cards, an unknown CHARSET, more than ``max_cards`` cards."""
+    cards, an unknown CHARSET, a card of more than :data:`MAX_CARD_LINES` lines, more than ``max_cards`` cards."""
     starts: list[int] = []
     inside = False
+    lines = 0  # content lines of the card being read
     for number, line in _logical_lines(text):
         if not line.strip():
             continue
@@ -185,6 +188,7 @@ def _prescan(text: str, max_cards: int) -> list[int]:
             if value.strip().upper() != "VCARD":
                 raise VCardError(f"Line {number}: expected BEGIN:VCARD, found BEGIN:{value.strip()[:40]}.")
             inside = True
+            lines = 0
             starts.append(number)
             if len(starts) > max_cards:
                 raise VCardError(f"The file holds more than {max_cards} cards; split it and import the parts.")
@@ -196,6 +200,10 @@ def _prescan(text: str, max_cards: int) -> list[int]:
             continue
         if not inside:
             raise VCardError(f"Line {number} is outside any card (before BEGIN:VCARD or after END:VCARD).")
+        lines += 1
+        if lines > MAX_CARD_LINES:
+            raise VCardError(f"Card {len(starts)} (line {starts[-1]}) has more than {MAX_CARD_LINES:,} lines; "
+                             "it is not a contact card Mailroom can import.")
         for param in params:
             key, _eq, wanted = param.partition("=")
             if key.strip().upper() == "CHARSET":

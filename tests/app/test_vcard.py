@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import tracemalloc
 from dataclasses import replace
 from pathlib import Path
@@ -9,7 +10,14 @@ from pathlib import Path
 import pytest
 
 from app.domain.contacts import Contact, PostalAddress
-from app.domain.vcard import VCardError, export_vcards, parse_vcards, read_vcard_file
+from app.domain.vcard import (
+    MAX_BYTES,
+    MAX_CARD_LINES,
+    VCardError,
+    export_vcards,
+    parse_vcards,
+    read_vcard_file,
+)
 
 ZOE = Contact(display_name="Zoë O'Brien, Jr.", given_name="Zoë", surname="O'Brien", company="Fabrikam; Inc", department="Finance",
               job_title="CFO", emails=["zoe@fabrikam.com", "z@example.org"],
@@ -169,3 +177,15 @@ def test_one_bad_card_among_good_ones_refuses_the_whole_file() -> None:
     with pytest.raises(VCardError, match=r"Card 3 \(line 11\): the last name is 400 characters long"):
         parse_vcards(_good(2) + bad + _good(3))
     assert len(parse_vcards(_good(5))) == 5
+
+
+def test_a_card_of_endless_lines_is_refused_before_vobject_reads_it() -> None:
+    """5 MB of TEL lines in one card took vobject 200 s and 320 MB; the prescan refuses it at line 1,001."""
+    lines = (MAX_BYTES - 100) // len(b"TEL:1\r\n")
+    data = b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:x\r\n" + b"TEL:1\r\n" * lines + b"END:VCARD\r\n"
+    started = time.perf_counter()
+    with pytest.raises(VCardError, match="Card 1 \\(line 1\\) has more than 1,000 lines"):
+        parse_vcards(data)
+    assert time.perf_counter() - started < 5
+    fine = b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:x\r\n" + b"TEL:1\r\n" * (MAX_CARD_LINES - 2) + b"END:VCARD\r\n"
+    assert parse_vcards(_good(1) + fine)[1].phones == {"OtherTelephone": "1"}
