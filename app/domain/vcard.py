@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import logging
 import os
 import re
 from collections.abc import Iterable, Iterator
@@ -35,7 +36,9 @@ MAX_CARDS = 5000
 MAX_LINE = MAX_NOTES_CHARS + 4096  # characters in one unfolded content line (notes and their parameters)
 MAX_CARD_LINES = 1000  # content lines in one card (a real one has a few dozen; vobject slows down on many)
 VERSIONS = ("3.0", "4.0")
+_log = logging.getLogger(__name__)
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+_BINARY = {"PHOTO", "LOGO", "SOUND", "KEY"}  # properties that may carry a whole base64 file
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # vCard TYPE values -> EWS PhoneNumberKey; the first rule that matches wins.
 _PHONE_RULES: list[tuple[frozenset[str], str]] = [
@@ -131,6 +134,7 @@ def parse_vcards(data: bytes, *, max_bytes: int = MAX_BYTES, max_cards: int = MA
         raise
     except (ParseError, ValueError, TypeError, AttributeError, KeyError, IndexError, LookupError,
             RecursionError) as error:  # the prescan keeps these out; a last line of defence, with words
+        _log.info("vCard file refused by vobject", exc_info=True)
         detail = str(error).strip()[:200] or type(error).__name__
         at = f"card {current}, line {starts[current - 1]}" if current <= len(starts) else f"card {current}"
         raise VCardError(f"The file is not a valid vCard file ({at}: {detail}).") from None
@@ -141,23 +145,26 @@ def parse_vcards(data: bytes, *, max_bytes: int = MAX_BYTES, max_cards: int = MA
 
 def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
     """(number of its first line, the line unfolded) for every content line; too long a line is refused as soon
-    as it passes :data:`MAX_LINE`, before it is joined."""
-    first, length = 0, 0
+    as it passes its limit (:data:`MAX_LINE`, or the file's size for a picture, logo, sound or key, which Mailroom
+    does not import but other programs write), before it is joined."""
+    first, length, limit = 0, 0, MAX_LINE
     parts: list[str] = []
     for number, raw in enumerate(io.StringIO(text), 1):  # one line at a time, split at "\n" only
         raw = raw.removesuffix("\n").removesuffix("\r")
         if raw[:1] in (" ", "\t") and parts:  # folded (RFC 6350 3.2)
             parts.append(raw[1:])
             length += len(raw) - 1
-            if length > MAX_LINE:
-                raise VCardError(f"Line {first}: the line is longer than {MAX_LINE:,} characters (folded over "
+            if length > limit:
+                raise VCardError(f"Line {first}: the line is longer than {limit:,} characters (folded over "
                                  "many lines).")
             continue
         if parts:
             yield first, "".join(parts)
         first, parts, length = number, [raw], len(raw)
-        if length > MAX_LINE:
-            raise VCardError(f"Line {first}: the line is longer than {MAX_LINE:,} characters.")
+        name = re.split(r"[;:]", raw, maxsplit=1)[0].rsplit(".", 1)[-1].strip().upper()
+        limit = MAX_BYTES if name in _BINARY else MAX_LINE
+        if length > limit:
+            raise VCardError(f"Line {first}: the line is longer than {limit:,} characters.")
     if parts:
         yield first, "".join(parts)
 

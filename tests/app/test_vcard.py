@@ -189,3 +189,12 @@ def test_a_card_of_endless_lines_is_refused_before_vobject_reads_it() -> None:
     assert time.perf_counter() - started < 5
     fine = b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:x\r\n" + b"TEL:1\r\n" * (MAX_CARD_LINES - 2) + b"END:VCARD\r\n"
     assert parse_vcards(_good(1) + fine)[1].phones == {"OtherTelephone": "1"}
+
+
+def test_a_large_photo_from_another_program_does_not_refuse_the_card() -> None:
+    """A 200 KB base64 PHOTO (as phones export them) is longer than any text line may be, and is not refused."""
+    photo = b"PHOTO;ENCODING=b;TYPE=JPEG:" + b"\r\n ".join([b"QUJD" * 18] * 2800)
+    data = b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:With photo\r\n" + photo + b"\r\nEND:VCARD\r\n"
+    assert len(data) > 200_000
+    [contact] = parse_vcards(data)
+    assert contact.display_name == "With photo"
