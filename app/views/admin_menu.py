@@ -21,6 +21,7 @@ from PySide6.QtCore import QModelIndex, QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QSplitter, QToolButton, QWidget
 
+from app.domain.categories import MasterList, offered_categories, unreadable_notice
 from app.domain.folders import FolderKind, FolderRef
 from app.domain.labels import LabelEdit, edit_capability
 from app.domain.mailbox import MailboxRef
@@ -188,6 +189,11 @@ class AdminController(QObject):
         index = self.w.sidebar_model.mailbox_index(mailbox.address)
         return index.data(Roles.AccessRole) if index.isValid() else ""
 
+    def master_list(self, mailbox: str) -> MasterList:
+        """What is known of a mailbox's master list (read by the lookups or the label service; empty if neither)."""
+        found = self.w.services.lookups.master_list(mailbox) or self.labels.master_list(mailbox)
+        return found if found is not None else MasterList()
+
     def mail_folders(self, mailbox: str) -> list[FolderRef]:
         tree = self.w.sidebar_model.tree(mailbox)
         nodes = getattr(tree, "folders", []) if tree is not None else []
@@ -222,9 +228,14 @@ class AdminController(QObject):
         if cap is None or not cap.allowed:
             self.w.show_status(cap.reason if cap is not None else "Select a message first.")
             return None
-        master = self.w.services.lookups.categories(mailbox.address) or self.labels.labels(mailbox.address) or []
+        master = self.master_list(mailbox.address)
+        offered = offered_categories(master, self._labels_seen(mailbox.address))
         create = self.label_capability(mailbox)
-        picker = LabelPicker(master, selected, can_create=create.allowed, create_reason=create.reason, parent=self.w)
+        notice = unreadable_notice(mailbox.display_name, master)
+        if not master.readable:  # a label added to a list nobody can read would be lost: apply what is in use
+            create = Capability(False, notice)
+        picker = LabelPicker(offered, selected, can_create=create.allowed, create_reason=create.reason,
+                             notice=notice, parent=self.w)
         picker.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         picker.toggled.connect(lambda name, on: self._apply(mailbox.address, name, on))
         picker.create_requested.connect(lambda name: self._create_and_apply(mailbox.address, name))
@@ -335,15 +346,18 @@ class AdminController(QObject):
         return list(getattr(tree, "folders", []) or []) if tree is not None else []
 
     def _labels_seen(self, mailbox: str) -> list[str]:
-        """Labels on the loaded rows of the open list, if it shows that mailbox (found without asking)."""
+        """Labels on the loaded rows of the open list, if it shows that mailbox (found without asking), and
+        those the last count found on the mailbox's messages."""
         model = self.w.list_model
         folder = model.folder
-        if folder is None or folder.mailbox.casefold() != mailbox.casefold():
-            return []
         seen: dict[str, str] = {}
-        for row in range(model.rowCount()):
-            for name in model.summary(row).categories:
-                seen.setdefault(name.casefold(), name)
+        if folder is not None and folder.mailbox.casefold() == mailbox.casefold():
+            for row in range(model.rowCount()):
+                for name in model.summary(row).categories:
+                    seen.setdefault(name.casefold(), name)
+        counts = self.labels.counts(mailbox)
+        for name in counts.names() if counts is not None else []:
+            seen.setdefault(name.casefold(), name)
         return list(seen.values())
 
     def _on_categories(self, mailbox: str, categories: list[Any]) -> None:
@@ -394,12 +408,13 @@ class AdminController(QObject):
         menu = self.admin.filter_menu
         menu.clear()
         mailbox = self.w.mailbox
-        master = self.w.services.lookups.categories(mailbox.address) if mailbox is not None else None
-        if not master:
+        master = self.master_list(mailbox.address) if mailbox is not None else None
+        offered = offered_categories(master, self._labels_seen(mailbox.address)) if master is not None else []
+        if mailbox is None or master is None or not offered:
             menu.addAction("This mailbox has no labels").setEnabled(False)
             return
         current = self.w.list_model.query.category
-        for category in master:
+        for category in offered:
             action = menu.addAction(swatch(category.hex_color), category.name)
             action.setCheckable(True)
             action.setChecked(category.name.casefold() == current.casefold())
