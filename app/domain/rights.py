@@ -13,7 +13,12 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class FolderRights:
-    """``EffectiveRights`` of a folder (EWS names in snake case)."""
+    """``EffectiveRights`` of a folder (EWS names in snake case).
+
+    On a folder, ``modify`` and ``delete`` are about the folder itself and, with ``create_associated`` (hidden
+    configuration items such as a Calendar's category list or an Inbox's rules), are what its owners have.
+    ``view_private_items`` is optional in the schema and some servers never send it: decide nothing from it alone.
+    """
 
     read: bool = False
     create_contents: bool = False
@@ -21,10 +26,16 @@ class FolderRights:
     modify: bool = False
     delete: bool = False
     view_private_items: bool = False
+    create_associated: bool = False
 
     @classmethod
     def full(cls) -> FolderRights:
-        return cls(True, True, True, True, True, True)
+        return cls(True, True, True, True, True, True, True)
+
+    @property
+    def owns_folder(self) -> bool:
+        """The rights of the folder's owners: change it and keep configuration items in it."""
+        return self.create_associated and self.modify
 
 
 @dataclass(frozen=True, slots=True)  # one per message-list row: no instance dict
@@ -139,6 +150,22 @@ def item_capabilities(place: str, folder: FolderRights, item: ItemRights | None,
     caps[Action.REPLY] = reply
     caps[Action.REPLY_ALL] = reply
     return caps
+
+
+def may_default_sender(drafts: FolderRights | None, sent: FolderRights | None, send: SendRight) -> bool:
+    """Whether new mail in a shared mailbox should go out from it by default (From preset to it).
+
+    Sending from a mailbox saves the message in its Drafts and a copy in its Sent Items, so the user needs the
+    right to create items in both; and the send right must not be known to be missing (Exchange tells a
+    delegate about Send As / Send on Behalf only at the first send).
+
+    Args:
+        drafts: The user's rights on the mailbox's Drafts (None: not visible).
+        sent: The user's rights on its Sent Items (None: not visible).
+        send: What is known of the user's send right there.
+    """
+    return (send.may_try and drafts is not None and drafts.create_contents and sent is not None
+            and sent.create_contents)
 
 
 def common_item_rights(rights: list[ItemRights]) -> ItemRights | None:

@@ -7,7 +7,9 @@
 2. One ``FindFolder Traversal="Deep"``: from ``msgfolderroot`` when it answered, else from the visible
    well-known folders that have subfolders (none: no second round trip).
 
-Full access = ``msgfolderroot`` answered with every ``EffectiveRights`` flag set. Hidden folders
+Full access = ``msgfolderroot`` answered with every ``EffectiveRights`` flag the schema requires set (not the
+optional ``ViewPrivateItems``, which some servers never send). What the user may do with labels, rules or
+sending is decided from the rights on the folders concerned, not from this. Hidden folders
 (``PR_ATTR_HIDDEN``), non-``IPF`` folders and Sync Issues are left out, with their subfolders.
 """
 
@@ -43,6 +45,8 @@ _PAGE_SIZE = 1000  # folders per FindFolder page (Exchange's default EWSFindCoun
 _FIELDS = ("parent_folder_id", "name", "folder_class", "total_count", "unread_count", "child_folder_count",
            "effective_rights", "is_hidden")
 _WELL_KNOWN_FIELDS = (*(f for f in _FIELDS if f != "is_hidden"), "sharing_effective_rights")
+# EffectiveRightsType's elements the schema requires (ViewPrivateItems is minOccurs="0").
+_REQUIRED_RIGHTS = ("create_associated", "create_contents", "create_hierarchy", "delete", "modify", "read")
 _KINDS = {"IPF.Note": FolderKind.MAIL, "IPF.Appointment": FolderKind.CALENDAR, "IPF.Contact": FolderKind.CONTACTS,
           "IPF.Task": FolderKind.TASKS}
 
@@ -289,11 +293,20 @@ def _rights(rights: EffectiveRights | None) -> FolderRights:
         return FolderRights()
     return FolderRights(read=bool(rights.read), create_contents=bool(rights.create_contents),
                         create_hierarchy=bool(rights.create_hierarchy), modify=bool(rights.modify),
-                        delete=bool(rights.delete), view_private_items=bool(rights.view_private_items))
+                        delete=bool(rights.delete), view_private_items=bool(rights.view_private_items),
+                        create_associated=bool(rights.create_associated))
 
 
 def _all_rights(rights: EffectiveRights | None) -> bool:
-    return rights is not None and all(getattr(rights, f.name) for f in rights.FIELDS)
+    """Every right the schema requires the server to report is granted.
+
+    The optional ``ViewPrivateItems`` is not consulted: grommunio Gromox never sends it, and exchangelib 5.6.0
+    reads a missing element as False (its ``EffectiveRights`` fields default to False), so "absent" and "denied"
+    cannot be told apart. Owner rights on the top of the tree are then read as full access; what that could
+    wrongly allow is decided elsewhere from the folders concerned (labels: the Calendar; rules: the Inbox;
+    the From default: Drafts and Sent Items).
+    """
+    return rights is not None and all(getattr(rights, name) for name in _REQUIRED_RIGHTS)
 
 
 # Shared with app.ews.calendar (calendar folders are read the same way).

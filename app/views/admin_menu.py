@@ -25,7 +25,7 @@ from app.domain.categories import MasterList, offered_categories, unreadable_not
 from app.domain.folders import FolderKind, FolderRef
 from app.domain.labels import LabelEdit, edit_capability
 from app.domain.mailbox import MailboxRef
-from app.domain.rights import Action, Capability
+from app.domain.rights import Action, Capability, FolderRights
 from app.domain.rules import manage_capability
 from app.models.roles import Roles
 from app.services.labels import LabelService
@@ -175,15 +175,19 @@ class AdminController(QObject):
         return user is not None and user.key == mailbox.key
 
     def label_capability(self, mailbox: MailboxRef) -> Capability:
-        tree = self.w.sidebar_model.tree(mailbox.address)
+        """From the user's rights on the mailbox's Calendar, where its label list is kept."""
         return edit_capability(mailbox.display_name, own=self._own(mailbox),
-                               full_access=bool(getattr(tree, "full_access", False)),
-                               access=self._access(mailbox))
+                               calendar=self._rights(mailbox, "calendar"), access=self._access(mailbox))
 
     def rules_capability(self, mailbox: MailboxRef) -> Capability:
+        """From the user's rights on the mailbox's Inbox, where its rules are kept."""
+        return manage_capability(mailbox.display_name, own=self._own(mailbox), inbox=self._rights(mailbox, "inbox"),
+                                 access=self._access(mailbox))
+
+    def _rights(self, mailbox: MailboxRef, well_known: str) -> FolderRights | None:
         tree = self.w.sidebar_model.tree(mailbox.address)
-        return manage_capability(mailbox.display_name, own=self._own(mailbox),
-                                 full_access=bool(getattr(tree, "full_access", False)), access=self._access(mailbox))
+        node = tree.folder(well_known) if tree is not None and hasattr(tree, "folder") else None
+        return node.rights if node is not None else None
 
     def _access(self, mailbox: MailboxRef) -> str:
         index = self.w.sidebar_model.mailbox_index(mailbox.address)

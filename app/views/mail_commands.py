@@ -19,7 +19,7 @@ from app.domain.filenames import safe_filename
 from app.domain.folders import FolderRef
 from app.domain.mailbox import MailboxRef
 from app.domain.messages import AttachmentInfo, ComposeMode, Draft, ListQuery, MessageDetail, MessageSummary
-from app.domain.rights import Action, SendRight
+from app.domain.rights import Action, SendRight, may_default_sender
 from app.services.compose import SenderChoice
 from app.services.mailboxes import MailboxOrigin
 from app.views.access_dialog import AccessDialog
@@ -84,14 +84,19 @@ class MailCommands(QObject):
         return out
 
     def default_from(self) -> str:
-        """The open folder's mailbox when the user works it (full access, may try to send), else their own."""
+        """The open folder's mailbox when the user works it (may create items in its Drafts and Sent Items, may
+        try to send from it), else their own."""
         user = self.w.user
         mailbox = self.w.mailbox
         own = user.address if user is not None else ""
         if mailbox is None or user is None or mailbox.key == user.key:
             return own
         tree = self.w.sidebar_model.tree(mailbox.address)
-        if tree is not None and tree.full_access and self.w.send_right(mailbox.address).may_try:
+        if tree is None:
+            return own
+        drafts, sent = tree.folder("drafts"), tree.folder("sentitems")
+        if may_default_sender(drafts.rights if drafts is not None else None, sent.rights if sent is not None else None,
+                              self.w.send_right(mailbox.address)):
             return mailbox.address
         return own
 
