@@ -373,7 +373,11 @@ class AdminController(QObject):
             known = self.w.services.lookups.categories(mailbox)
         ref = self.w.sidebar_model.mailbox_index(mailbox).data(Roles.MailboxRole) or MailboxRef(mailbox)
         counts = self.labels.counts(mailbox)
-        self.panel.set_labels(ref, label_rows(known or [], counts), scope=getattr(counts, "scope", "") or "")
+        master_list = self.master_list(mailbox)
+        unreadable = "" if master_list.readable else \
+            f"The label list of {ref.display_name} could not be read: {master_list.reason}."
+        self.panel.set_labels(ref, label_rows(known or [], counts, master_list),
+                              scope=getattr(counts, "scope", "") or "", unreadable=unreadable)
 
     def _place_panel(self) -> None:
         """Put the panel under the folder tree, in a vertical splitter of the window's left column."""

@@ -367,3 +367,7 @@ def test_a_list_alice_may_not_read_still_offers_the_categories_in_use_on_hr(qtbo
     assert dialog.banner.text().startswith("The label list of Human Resources could not be read: you have no "
                                            "access to its Calendar.")
     assert not dialog.add_button.isEnabled() and not dialog.error_label.text()
+    # The panel lists them too, saying why they are grey.
+    panel = d.window.admin.panel
+    qtbot.waitUntil(lambda: panel.item(hr, "Recruiting") is not None, timeout=WAIT_MS)
+    assert "The label list of Human Resources could not be read" in panel.item(hr, "Recruiting").toolTip(0)
