@@ -17,6 +17,9 @@ from enum import StrEnum
 class Quirk(StrEnum):
     """One named deviation from Exchange's documented behaviour."""
 
+    # grommunio Gromox: EffectiveRights (of folders and items) without the optional ViewPrivateItems element.
+    NO_VIEW_PRIVATE_ITEMS = "no-view-private-items"
+
 
 class Quirks:
     """The set of quirks switched on for one emulator (empty: behave as Exchange)."""

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from app.domain.categories import PRESET_COLORS, Category
-from app.domain.rights import Capability
+from app.domain.rights import Capability, FolderRights
 
 NS = "CategoryList.xsd"
 _CATEGORY = f"{{{NS}}}category"
@@ -228,19 +228,20 @@ def relabelled(categories: tuple[str, ...] | list[str], old: str, new: str | Non
     return out
 
 
-def edit_capability(display_name: str, *, own: bool, full_access: bool, access: str = "") -> Capability:
+def edit_capability(display_name: str, *, own: bool, calendar: FolderRights | None,
+                    access: str = "") -> Capability:
     """Whether the user may change a mailbox's master label list, and why not.
 
-    Writing the ``CategoryList`` needs owner rights on the mailbox's Calendar (folder-associated items):
-    the mailbox's owner and Full Access holders have them; folder-level grants such as Reviewer do not.
+    Writing the ``CategoryList`` needs owner rights on the mailbox's Calendar (it is a folder-associated item
+    there): the mailbox's owner and Full Access holders have them; folder-level grants such as Reviewer do not.
 
     Args:
         display_name: "Sales Team".
         own: The user's own mailbox.
-        full_access: The user has Full Access to it.
+        calendar: The user's rights on the mailbox's Calendar (None: not visible).
         access: What the user has instead, for the reason ("read-only access to Inbox and Calendar").
     """
-    if own or full_access:
+    if own or (calendar is not None and calendar.owns_folder):
         return Capability(True)
     having = f" You have {access}." if access else ""
     return Capability(False, f"Changing the labels of {display_name} needs Full Access to the mailbox.{having}")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 
 from app.domain.folders import FolderRef
 from app.domain.messages import Person
+from app.domain.rights import describe_rights
 
 DEFAULT = "Default"
 ANONYMOUS = "Anonymous"
@@ -126,24 +127,11 @@ def describe_flags(flags: PermissionFlags) -> str:
     """What an entry's rights allow, in one sentence (for Custom entries and tooltips)."""
     if not flags.is_folder_visible and flags.read_items == READ_NONE and not flags.can_create_items:
         return "No access."
-    parts: list[str] = []
-    read = {READ_FULL: "read items", READ_TSL: "see free/busy times with subjects and locations",
-            READ_TIME: "see free/busy times"}.get(flags.read_items)
-    if read:
-        parts.append(read)
-    if flags.can_create_items:
-        parts.append("create items")
-    if flags.edit_items != NONE:
-        parts.append("change " + ("all items" if flags.edit_items == ALL else "their own items"))
-    if flags.delete_items != NONE:
-        parts.append("delete " + ("all items" if flags.delete_items == ALL else "their own items"))
-    if flags.can_create_subfolders:
-        parts.append("create subfolders")
-    if flags.is_folder_owner:
-        parts.append("change who has access")
-    if not parts:
+    text = describe_rights(read=flags.read_items, create=flags.can_create_items, edit=flags.edit_items,
+                           delete=flags.delete_items, subfolders=flags.can_create_subfolders,
+                           owner=flags.is_folder_owner, whose="their")
+    if text == "no access":
         return "See the folder, but nothing in it."
-    text = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
     return text[:1].upper() + text[1:] + "."
 
 

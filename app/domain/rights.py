@@ -13,7 +13,15 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class FolderRights:
-    """``EffectiveRights`` of a folder (EWS names in snake case)."""
+    """``EffectiveRights`` of a folder (EWS names in snake case).
+
+    On a folder, ``modify`` and ``delete`` are about the folder itself and, with ``create_associated`` (hidden
+    configuration items such as a Calendar's category list or an Inbox's rules), are what its owners have.
+    ``view_private_items`` is optional in the schema and some servers never send it: decide nothing from it alone.
+    What the user may do with the folder's *items* is not in a folder's EffectiveRights: ``read_items``,
+    ``edit_items`` and ``delete_items`` carry it when the folder's permission set told it (Exchange's ReadItems,
+    EditItems, DeleteItems: "None", "Owned", "All"; None when not known).
+    """
 
     read: bool = False
     create_contents: bool = False
@@ -21,10 +29,19 @@ class FolderRights:
     modify: bool = False
     delete: bool = False
     view_private_items: bool = False
+    create_associated: bool = False
+    read_items: str | None = None
+    edit_items: str | None = None
+    delete_items: str | None = None
 
     @classmethod
     def full(cls) -> FolderRights:
-        return cls(True, True, True, True, True, True)
+        return cls(True, True, True, True, True, True, True)
+
+    @property
+    def owns_folder(self) -> bool:
+        """The rights of the folder's owners: change it and keep configuration items in it."""
+        return self.create_associated and self.modify
 
 
 @dataclass(frozen=True, slots=True)  # one per message-list row: no instance dict
@@ -141,6 +158,22 @@ def item_capabilities(place: str, folder: FolderRights, item: ItemRights | None,
     return caps
 
 
+def may_default_sender(drafts: FolderRights | None, sent: FolderRights | None, send: SendRight) -> bool:
+    """Whether new mail in a shared mailbox should go out from it by default (From preset to it).
+
+    Sending from a mailbox saves the message in its Drafts and a copy in its Sent Items, so the user needs the
+    right to create items in both; and the send right must not be known to be missing (Exchange tells a
+    delegate about Send As / Send on Behalf only at the first send).
+
+    Args:
+        drafts: The user's rights on the mailbox's Drafts (None: not visible).
+        sent: The user's rights on its Sent Items (None: not visible).
+        send: What is known of the user's send right there.
+    """
+    return (send.may_try and drafts is not None and drafts.create_contents and sent is not None
+            and sent.create_contents)
+
+
 def common_item_rights(rights: list[ItemRights]) -> ItemRights | None:
     """The rights every one of several selected items grants (None for an empty selection)."""
     if not rights:
@@ -149,32 +182,99 @@ def common_item_rights(rights: list[ItemRights]) -> ItemRights | None:
                       delete=all(r.delete for r in rights))
 
 
-def describe_folder_access(rights: FolderRights) -> str:
-    """A plain sentence for the "My access" panel."""
-    if not rights.read:
+ALL_ITEMS, OWN_ITEMS, NO_ITEMS = "All", "Owned", "None"  # Exchange's EditItems / DeleteItems scopes
+_FREE_BUSY = {"TimeOnly": "see free/busy times", "TimeAndSubjectAndLocation": "see free/busy times with subjects "
+              "and locations"}
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def describe_rights(*, read: str, create: bool, edit: str | None, delete: str | None, subfolders: bool = False,
+                    owner: bool = False, whose: str = "your") -> str:
+    """What a set of folder rights lets someone do, in words ("read, add and change items; cannot delete").
+
+    Every right counts: reading (all of it, free/busy only, nothing), adding, changing and deleting items (all,
+    ``whose`` own, none), creating subfolders, owning the folder. A scope not known (None) is not mentioned.
+
+    Args:
+        read: Exchange's ReadItems: "FullDetails", "TimeOnly", "TimeAndSubjectAndLocation" or "None".
+        create: May add items.
+        edit: EditItems ("All", "Owned", "None") or None when not known.
+        delete: DeleteItems, likewise.
+        subfolders: May create subfolders.
+        owner: Owns the folder (changes it and who has access to it).
+        whose: "your" for the user's own access, "their" for someone else's.
+    """
+    reads = read == "FullDetails"
+    everything = reads and create and edit == ALL_ITEMS and delete == ALL_ITEMS
+    if not (reads or create or read in _FREE_BUSY or subfolders or owner):
         return "no access"
-    can = ["read"]
-    if rights.create_contents:
-        can.append("add items")
-    if rights.modify:
-        can.append("change")
-    if rights.delete:
-        can.append("delete")
-    if rights.create_hierarchy:
-        can.append("create subfolders")
-    if can == ["read"]:
+    clauses: list[str] = []
+    if reads:
+        verbs = ["read"] + (["add"] if create else []) + [verb for verb, scope in (("change", edit), ("delete", delete))
+                                                          if scope == ALL_ITEMS]
+        clauses.append(_and(verbs) + " items")
+    elif read in _FREE_BUSY:
+        clauses.append(_FREE_BUSY[read])
+    if create and not reads:
+        clauses.append("add items" + ("" if read in _FREE_BUSY else " without seeing them"))
+    own = [verb for verb, scope in (("change", edit), ("delete", delete)) if scope == OWN_ITEMS]
+    if own:
+        clauses.append(f"{_and(own)} {whose} own")
+    if subfolders:
+        clauses.append("create subfolders")
+    if owner:
+        clauses.append("change who has access")
+    text = ", ".join(clauses)
+    if text == "read items":
         return "read-only"
-    return ", ".join(can[:-1]) + " and " + can[-1] if len(can) > 1 else can[0]
+    cannot = [verb for verb, scope in (("change", edit), ("delete", delete)) if scope == NO_ITEMS]
+    more = create or subfolders or owner or any(s in (ALL_ITEMS, OWN_ITEMS) for s in (edit, delete))
+    if reads and more and cannot and not everything:
+        text += f"; cannot {' or '.join(cannot)}"
+    return text
+
+
+def describe_folder_access(rights: FolderRights) -> str:
+    """What the user may do in a folder, from all its rights (for "My access" and the sidebar).
+
+    The item scopes come from the folder's permission set when it was read; without them, a folder owner is
+    taken to have the owner's scopes (all items), and nothing is said of changing or deleting otherwise.
+    """
+    if not rights.read and not rights.create_contents:
+        return "no access"
+    owner = rights.owns_folder
+    read = rights.read_items or ("FullDetails" if rights.read else "None")
+    edit = rights.edit_items or (ALL_ITEMS if owner else None)
+    delete = rights.delete_items or (ALL_ITEMS if owner else None)
+    return describe_rights(read=read, create=rights.create_contents, edit=edit, delete=delete,
+                           subfolders=rights.create_hierarchy, owner=owner)
+
+
+def access_level(folders: list[tuple[str, FolderRights]], full_access: bool) -> tuple[str, list[str]]:
+    """What the user may do in a mailbox's top folders, and which ones they see.
+
+    Returns:
+        ("full access" | "no access" | "mixed" | what :func:`describe_folder_access` says of every one of them,
+        the names of the visible folders).
+    """
+    if full_access:
+        return "full access", []
+    visible = [(name, r) for name, r in folders if r.read or r.create_contents]
+    if not visible:
+        return "no access", []
+    kinds = {describe_folder_access(r) for _, r in visible}
+    return (kinds.pop() if len(kinds) == 1 else "mixed"), [name for name, _ in visible]
 
 
 def summarize_access(folders: list[tuple[str, FolderRights]], full_access: bool) -> str:
-    """One line for the sidebar and the add-mailbox dialog: "read-only access to Inbox and Calendar"."""
-    if full_access:
-        return "full access"
-    visible = [name for name, r in folders if r.read]
-    if not visible:
-        return "no access"
-    names = visible[0] if len(visible) == 1 else ", ".join(visible[:-1]) + " and " + visible[-1]
-    kinds = {describe_folder_access(r) for _, r in folders if r.read}
-    level = kinds.pop() if len(kinds) == 1 else "mixed"
-    return f"{level} access to {names}"
+    """One line for the sidebar: "read-only access to Inbox and Calendar", "access to Inbox: read, add and
+    change items; cannot delete"."""
+    level, names = access_level(folders, full_access)
+    if not names:
+        return level
+    if level in ("read-only", "mixed"):
+        return f"{level} access to {_and(names)}"
+    return f"access to {_and(names)}: {level}"

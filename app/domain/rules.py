@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 from app.domain.folders import FolderRef
-from app.domain.rights import Capability
+from app.domain.rights import Capability, FolderRights
 
 IMPORTANCES = ("Low", "Normal", "High")
 _ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -344,9 +344,19 @@ def moved(rules: list[Rule], rule_id: str, priority: int) -> list[Rule]:
     return [replace(r, priority=n) for n, r in enumerate(ordered, start=1)]
 
 
-def manage_capability(display_name: str, *, own: bool, full_access: bool, access: str = "") -> Capability:
-    """Whether the user may change a mailbox's inbox rules, and why not (Exchange requires Full Access)."""
-    if own or full_access:
+def manage_capability(display_name: str, *, own: bool, inbox: FolderRights | None, access: str = "") -> Capability:
+    """Whether the user may change a mailbox's inbox rules, and why not.
+
+    Rules are kept in the Inbox (as folder-associated items): changing them needs owner rights on it, which the
+    mailbox's owner and Full Access holders have (Exchange asks for Full Access).
+
+    Args:
+        display_name: "Sales Team".
+        own: The user's own mailbox.
+        inbox: The user's rights on the mailbox's Inbox (None: not visible).
+        access: What the user has instead, for the reason.
+    """
+    if own or (inbox is not None and inbox.owns_folder):
         return Capability(True)
     having = f" You have {access}." if access else ""
     return Capability(False, f"Managing the rules of {display_name} needs Full Access to the mailbox.{having}")

@@ -1,75 +1,50 @@
-"""A mailbox's master category list: Outlook's ``CategoryList`` configuration on the mailbox's Calendar.
+"""What the user can know of a mailbox's master category list, for colours and for offering categories.
 
-The XML ([MS-OXOCFG] 2.2.5.2.2) looks like
-``<categories default="…" xmlns="CategoryList.xsd"><category name="Urgent" color="0" guid="{…}" …/>…</categories>``;
-``color`` is -1 (none) or 0–24 (Outlook's preset colours).
+The list is Outlook's ``CategoryList`` configuration on the mailbox's Calendar ([MS-OXOCFG] 2.2.5.2.2), read by
+:func:`app.ews.labels.read_list` (the one reader). A mailbox without a list has no categories; a list the server
+refuses to show (no right to the mailbox's Calendar) or that is not a category list is *unreadable*, which is not
+the same: the mailbox's messages still carry its categories. Then the user's own list is read too, so that its
+categories (and colours) can be offered instead (:func:`app.domain.categories.offered_categories`).
 """
 
 from __future__ import annotations
 
-from exchangelib import errors as ex
-from exchangelib.folders import Calendar, Root
-from exchangelib.properties import DistinguishedFolderId, Mailbox, UserConfigurationNameMNS
-from exchangelib.services import GetUserConfiguration
-from lxml import etree
+import logging
+from collections.abc import Callable
 
-from app.domain.categories import PRESET_COLORS, Category
+from app.domain.categories import Category, MasterList
+from app.domain.errors import AccessDenied, ItemGone
+from app.domain.labels import LabelError
+from app.ews import labels
 from app.ews.client import EwsClient
 
-CONFIGURATION_NAME = "CategoryList"
-_NS = "CategoryList.xsd"
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
-# A list that is missing, or in a Calendar the user may not open, means "no categories", not an error.
-_NO_LIST = (ex.ErrorItemNotFound, ex.ErrorFolderNotFound, ex.ErrorAccessDenied)
+log = logging.getLogger(__name__)
+NO_CALENDAR_ACCESS = "you have no access to its Calendar"
 
 
-def master_categories(client: EwsClient, mailbox: str) -> list[Category]:
-    """The mailbox's master categories in their saved order (one GetUserConfiguration).
+def master_list(client: EwsClient, mailbox: str, *, on_wait: Callable[[str], None] | None = None) -> MasterList:
+    """The mailbox's master list, or why it cannot be read (one GetUserConfiguration; one more for the user's
+    own list when the mailbox's cannot be read).
 
     Args:
         client: The signed-in user.
         mailbox: The mailbox whose list to read (the user's own or a shared one).
-
-    Returns:
-        The categories; [] when the mailbox has no list or the user may not read its Calendar.
+        on_wait: Told when Exchange is busy and the read waits to be retried.
     """
-    account = client.own
-    target = Mailbox(email_address=mailbox)
-    root = Root(account=account, _distinguished_id=DistinguishedFolderId(id="root", mailbox=target))
-    calendar = Calendar(root=root, _distinguished_id=DistinguishedFolderId(id="calendar", mailbox=target))
-
-    def fetch() -> bytes | None:
+    try:
+        return MasterList(tuple(labels.read_list(client, mailbox, on_wait=on_wait).categories()))
+    except ItemGone:
+        return MasterList()  # no Calendar to keep a list in: no categories
+    except AccessDenied as error:
+        log.info("The category list of %s cannot be read: %s", mailbox, error)
+        reason = NO_CALENDAR_ACCESS
+    except LabelError as error:
+        log.warning("The category list of %s is not usable: %s", mailbox, error)
+        reason = "it is not an Outlook category list"
+    own: tuple[Category, ...] = ()
+    if mailbox.casefold() != client.user.key:
         try:
-            config = GetUserConfiguration(account=account).get(
-                user_configuration_name=UserConfigurationNameMNS(name=CONFIGURATION_NAME, folder=calendar),
-                properties="XmlData",
-            )
-        except _NO_LIST:
-            return None
-        return config.xml_data
-
-    return parse_category_list(client.retrying(fetch, mailbox=mailbox))
-
-
-def parse_category_list(xml: bytes | None) -> list[Category]:
-    """Categories from ``CategoryList`` XmlData; [] for nothing or for XML that is not a category list."""
-    if not xml:
-        return []
-    try:
-        root = etree.fromstring(xml, _PARSER)
-    except etree.XMLSyntaxError:
-        return []
-    categories: dict[str, Category] = {}
-    for element in root.iter(f"{{{_NS}}}category", "category"):
-        name = (element.get("name") or "").strip()
-        if name and name.casefold() not in categories:
-            categories[name.casefold()] = Category(name, _color(element.get("color")))
-    return list(categories.values())
-
-
-def _color(text: str | None) -> int:
-    try:
-        value = int((text or "").strip())
-    except ValueError:
-        return -1
-    return value if 0 <= value < len(PRESET_COLORS) else -1
+            own = tuple(labels.read_list(client, client.user.address, on_wait=on_wait).categories())
+        except (AccessDenied, LabelError, ItemGone) as error:
+            log.info("The user's own category list cannot be read either: %s", error)
+    return MasterList((), readable=False, reason=reason, own=own)

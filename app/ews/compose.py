@@ -130,7 +130,9 @@ def _display_name(client: EwsClient, address: str) -> str:
 def _send_denied(client: EwsClient, draft: Draft) -> SendDenied:
     name = _display_name(client, draft.from_mailbox)
     who = f"{name} ({draft.from_mailbox})" if name else draft.from_mailbox
-    denied = SendDenied(f"You may not send as {who}. The message was kept in Drafts.")
+    # Only the refusal: where the message is kept is said once, by whoever reports the failed send
+    # (``denied.draft`` tells it that the server kept a draft).
+    denied = SendDenied(f"You may not send as {who}.")
     denied.draft = draft
     return denied
 

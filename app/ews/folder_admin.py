@@ -210,7 +210,8 @@ def folder_properties(client: EwsClient, ref: FolderRef, *, calendar: bool = Fal
     er = f.effective_rights
     rights = FolderRights(read=bool(er and er.read), create_contents=bool(er and er.create_contents),
                           create_hierarchy=bool(er and er.create_hierarchy), modify=bool(er and er.modify),
-                          delete=bool(er and er.delete), view_private_items=bool(er and er.view_private_items))
+                          delete=bool(er and er.delete), view_private_items=bool(er and er.view_private_items),
+                          create_associated=bool(er and er.create_associated))
     editable = rights.modify
     perms = None
     if f.permission_set is not None:

@@ -7,7 +7,13 @@
 2. One ``FindFolder Traversal="Deep"``: from ``msgfolderroot`` when it answered, else from the visible
    well-known folders that have subfolders (none: no second round trip).
 
-Full access = ``msgfolderroot`` answered with every ``EffectiveRights`` flag set. Hidden folders
+For another person's mailbox the GetFolder also asks for each folder's ``PermissionSet`` (Exchange shows it to
+everyone who may see the folder): the user's own entry there says what they may do with the folder's *items*
+(read, change, delete: all, their own, none), which the folder's ``EffectiveRights`` do not.
+
+Full access = ``msgfolderroot`` answered with every ``EffectiveRights`` flag the schema requires set (not the
+optional ``ViewPrivateItems``, which some servers never send). What the user may do with labels, rules or
+sending is decided from the rights on the folders concerned, not from this. Hidden folders
 (``PR_ATTR_HIDDEN``), non-``IPF`` folders and Sync Issues are left out, with their subfolders.
 """
 
@@ -43,6 +49,8 @@ _PAGE_SIZE = 1000  # folders per FindFolder page (Exchange's default EWSFindCoun
 _FIELDS = ("parent_folder_id", "name", "folder_class", "total_count", "unread_count", "child_folder_count",
            "effective_rights", "is_hidden")
 _WELL_KNOWN_FIELDS = (*(f for f in _FIELDS if f != "is_hidden"), "sharing_effective_rights")
+# EffectiveRightsType's elements the schema requires (ViewPrivateItems is minOccurs="0").
+_REQUIRED_RIGHTS = ("create_associated", "create_contents", "create_hierarchy", "delete", "modify", "read")
 _KINDS = {"IPF.Note": FolderKind.MAIL, "IPF.Appointment": FolderKind.CALENDAR, "IPF.Contact": FolderKind.CONTACTS,
           "IPF.Task": FolderKind.TASKS}
 
@@ -123,7 +131,7 @@ def list_folders(client: EwsClient, mailbox: str | MailboxRef) -> MailboxTree:
     if account.version.build >= EXCHANGE_2016:
         names.append("archive")
     asked = [_WellKnownFolder(root=root, _distinguished_id=DistinguishedFolderId(id=n, mailbox=target)) for n in names]
-    fields = _field_paths(_WellKnownFolder, _WELL_KNOWN_FIELDS)
+    fields = _field_paths(_WellKnownFolder, _WELL_KNOWN_FIELDS if own else (*_WELL_KNOWN_FIELDS, "permission_set"))
     answers = client.retrying(lambda: list(GetFolder(account=account).call(
         folders=asked, additional_fields=fields, shape="IdOnly")), mailbox=address)
     found = {name: answer for name, answer in zip(names, answers, strict=True)
@@ -137,7 +145,7 @@ def list_folders(client: EwsClient, mailbox: str | MailboxRef) -> MailboxTree:
     else:
         shown = [f for f in found.values() if f.id not in left_out]
         visible = shown + _find_subfolders(client, address, [f for f in shown if f.child_folder_count])
-    nodes = _nodes(visible, address, well_known, left_out)
+    nodes = _nodes(visible, address, well_known, left_out, client.user.address)
     if own:
         ref = client.user
     elif nodes and ref.display_name == address:  # the name matters only for a mailbox the user will see
@@ -227,7 +235,8 @@ def _find_subfolders(client: EwsClient, address: str, parents: list[Folder]) -> 
     return client.retrying(find, mailbox=address)
 
 
-def _nodes(folders: list[Folder], address: str, well_known: dict[str, str], left_out: set[str]) -> list[FolderNode]:
+def _nodes(folders: list[Folder], address: str, well_known: dict[str, str], left_out: set[str],
+           user: str = "") -> list[FolderNode]:
     """Domain folders in display order, without ``left_out``, hidden and non-IPF folders and their subfolders."""
     by_id = {f.id: f for f in folders if f.id}
     parent_of = {fid: (f.parent_folder_id.id if f.parent_folder_id else "") for fid, f in by_id.items()}
@@ -243,7 +252,7 @@ def _nodes(folders: list[Folder], address: str, well_known: dict[str, str], left
         return dropped[fid]
 
     kept = {fid for fid in by_id if not is_dropped(fid)}
-    nodes = {fid: _node(by_id[fid], address, well_known, kept) for fid in kept}
+    nodes = {fid: _node(by_id[fid], address, well_known, kept, user) for fid in kept}
     children: dict[str, list[FolderNode]] = {}
     for node in nodes.values():
         children.setdefault(node.parent_id, []).append(node)
@@ -256,7 +265,7 @@ def _nodes(folders: list[Folder], address: str, well_known: dict[str, str], left
     return ordered
 
 
-def _node(f: Folder, address: str, well_known: dict[str, str], visible_ids: set[str]) -> FolderNode:
+def _node(f: Folder, address: str, well_known: dict[str, str], visible_ids: set[str], user: str = "") -> FolderNode:
     parent = f.parent_folder_id.id if f.parent_folder_id else ""
     return FolderNode(
         ref=FolderRef(address, f.id, well_known.get(f.id, "")),
@@ -266,7 +275,7 @@ def _node(f: Folder, address: str, well_known: dict[str, str], visible_ids: set[
         total=f.total_count or 0,
         unread=f.unread_count or 0,
         child_count=f.child_folder_count or 0,
-        rights=_rights(f.effective_rights),
+        rights=_rights(f.effective_rights, _own_entry(f, user)),
     )
 
 
@@ -284,16 +293,42 @@ def _kind(folder_class: str | None) -> FolderKind:
     return FolderKind.OTHER
 
 
-def _rights(rights: EffectiveRights | None) -> FolderRights:
+def _own_entry(f: Folder, user: str) -> object | None:
+    """The user's own entry in the folder's permission set, if the server sent one.
+
+    Only the user's own entry: access through a group, or Default, cannot be told apart from here, and a guess
+    could say less (or more) than the user has; then the item scopes stay unknown.
+    """
+    ps = getattr(f, "permission_set", None)
+    if ps is None or not user:
+        return None
+    entries = [*(ps.permissions or []), *(ps.calendar_permissions or [])]
+    return next((p for p in entries if p.user_id is not None
+                 and (p.user_id.primary_smtp_address or "").casefold() == user.casefold()), None)
+
+
+def _rights(rights: EffectiveRights | None, entry: object | None = None) -> FolderRights:
     if rights is None:
         return FolderRights()
     return FolderRights(read=bool(rights.read), create_contents=bool(rights.create_contents),
                         create_hierarchy=bool(rights.create_hierarchy), modify=bool(rights.modify),
-                        delete=bool(rights.delete), view_private_items=bool(rights.view_private_items))
+                        delete=bool(rights.delete), view_private_items=bool(rights.view_private_items),
+                        create_associated=bool(rights.create_associated),
+                        read_items=getattr(entry, "read_items", None) or None,
+                        edit_items=getattr(entry, "edit_items", None) or None,
+                        delete_items=getattr(entry, "delete_items", None) or None)
 
 
 def _all_rights(rights: EffectiveRights | None) -> bool:
-    return rights is not None and all(getattr(rights, f.name) for f in rights.FIELDS)
+    """Every right the schema requires the server to report is granted.
+
+    The optional ``ViewPrivateItems`` is not consulted: grommunio Gromox never sends it, and exchangelib 5.6.0
+    reads a missing element as False (its ``EffectiveRights`` fields default to False), so "absent" and "denied"
+    cannot be told apart. Owner rights on the top of the tree are then read as full access; what that could
+    wrongly allow is decided elsewhere from the folders concerned (labels: the Calendar; rules: the Inbox;
+    the From default: Drafts and Sent Items).
+    """
+    return rights is not None and all(getattr(rights, name) for name in _REQUIRED_RIGHTS)
 
 
 # Shared with app.ews.calendar (calendar folders are read the same way).

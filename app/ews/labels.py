@@ -338,6 +338,16 @@ def find_labelled(client: EwsClient, mailbox: str, folders: Sequence[FolderRef],
     return [i for i in items if name.casefold() in {c.casefold() for c in i.categories}]
 
 
+def labels_in_use(client: EwsClient, mailbox: str, folders: Sequence[FolderRef], *, on_wait: Wait = None,
+                  cancelled: Callable[[], bool] | None = None) -> list[str]:
+    """Every label the messages in ``folders`` carry (first spelling kept), for a mailbox whose master list cannot
+    be read: one FindItem over all the folders (``Exists item:Categories``, only ids and categories read); more
+    only for folders with over :data:`PAGE` labelled messages.
+    """
+    items = _find(client, mailbox, folders, Q(categories__exists=True), on_wait=on_wait, cancelled=cancelled)
+    return _unique(name for item in items for name in item.categories)
+
+
 def update_categories(client: EwsClient, mailbox: str, changes: Sequence[tuple[str, Sequence[str]]],
                       progress: Progress, cancelled: Callable[[], bool], *, on_wait: Wait = None,
                       chunk_size: int = CHUNK) -> int:

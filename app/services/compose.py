@@ -401,12 +401,13 @@ class ComposeService(QObject):
             self._learned[draft.from_mailbox.casefold()] = SendRight.NONE
             self.send_right_learned.emit(draft.from_mailbox, SendRight.NONE)
             kept = getattr(error, "draft", None)
+            on_server = isinstance(kept, Draft)
             if isinstance(kept, Draft):
                 kept.local_id = draft.local_id
                 draft = kept
             self.save_local(draft)
-            text = (f"Not sent: {user_message(error)} Your message is kept in the Drafts of {draft.from_mailbox}"
-                    " and on this computer.")
+            where = f"in the Drafts of {draft.from_mailbox} and on this computer" if on_server else "on this computer"
+            text = f"Not sent: {user_message(error)} Your message is kept {where}."
             self.send_failed.emit(draft.local_id, text, draft)
             self.status.emit(text)
             return

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 
-from app.domain.categories import Category
+from app.domain.categories import Category, MasterList
 from app.domain.errors import AccessDenied, Cancelled, user_message
 from app.domain.folders import FolderNode, FolderRef
 from app.domain.labels import LabelEdit, LabelError, check_name
@@ -96,7 +96,8 @@ class LabelService(QObject):
         folder_nodes: Returns a mailbox's folder tree (to find the Inbox's subfolders, :func:`count_scope`).
 
     Signals:
-        labels_loaded(str, list): mailbox, its master list (list of Category) — after a read or a change.
+        labels_loaded(str, list): mailbox, its master list (list of Category) — after a read or a change (empty
+            for a list that could not be read: :meth:`master_list` says so and why).
         counts_loaded(str, object): mailbox, a ``LabelCounts`` (messages per label and folder; its ``scope`` says
             what the counts cover).
         edit_failed(str, str): mailbox, why a change of the master list failed.
@@ -120,6 +121,7 @@ class LabelService(QObject):
         self._lookups = lookups
         self.folder_nodes = folder_nodes
         self._labels: dict[str, list[Category]] = {}
+        self._masters: dict[str, MasterList] = {}
         self._counts: dict[str, Any] = {}
         self._counting: dict[str, TaskHandle[Any]] = {}
         self._count_folders: dict[str, list[FolderRef]] = {}
@@ -131,6 +133,10 @@ class LabelService(QObject):
     def labels(self, mailbox: str) -> list[Category] | None:
         """The master list last read for a mailbox, or None."""
         return self._labels.get(mailbox.casefold())
+
+    def master_list(self, mailbox: str) -> MasterList | None:
+        """What the last read of a mailbox's master list found (whether it could be read), or None."""
+        return self._masters.get(mailbox.casefold())
 
     def counts(self, mailbox: str) -> Any:
         """The ``LabelCounts`` last counted for a mailbox, or None."""
@@ -161,6 +167,8 @@ class LabelService(QObject):
     def load(self, mailbox: str, on_error: Callable[[str], Any] | None = None, *, background: bool = False) -> None:
         """Read a mailbox's master list; :attr:`labels_loaded` follows (``on_error`` gets the reason).
 
+        A list the user may not read is no failure: :meth:`master_list` then says so (``readable`` False).
+
         ``background``: outside the mailbox's queue (one small read that nothing there waits for; a list changed
         meanwhile by the user is not overwritten with the older read).
         """
@@ -168,14 +176,14 @@ class LabelService(QObject):
         key = mailbox.casefold()
         changes = self._changes.get(key, 0)
 
-        def work() -> list[Category]:
-            from app.ews import labels
+        def work() -> MasterList:
+            from app.ews import categories
 
-            return labels.read_list(client, mailbox, on_wait=self._status_from_worker).categories()
+            return categories.master_list(client, mailbox, on_wait=self._status_from_worker)
 
-        def done(found: list[Category]) -> None:
+        def done(found: MasterList) -> None:
             if self._changes.get(key, 0) == changes:
-                self._loaded(mailbox, found)
+                self._loaded(mailbox, list(found.categories), master=found)
 
         self._runner.run(work, key=None if background else mailbox, on_result=done,
                          on_error=self._quiet(f"read the labels of {mailbox}", on_error),
@@ -224,7 +232,13 @@ class LabelService(QObject):
                     client, mailbox, on_wait=self._status_from_worker).categories()
             except (AccessDenied, LabelError):
                 master = None  # count the labels known otherwise (seen on messages, counted before)
-            wanted = [c.name for c in master or []] + extra
+            in_use: list[str] = []
+            if master is None:  # which labels are in use is then only known from the messages themselves
+                # A folder refused: count what is known (the count says which folders it covers).
+                with contextlib.suppress(AccessDenied):
+                    in_use = labels.labels_in_use(client, mailbox, scope.folders, on_wait=self._status_from_worker,
+                                                  cancelled=cancelled)
+            wanted = [c.name for c in master or []] + extra + in_use
             counts = labels.count_labels(client, mailbox, scope.folders, wanted, on_wait=self._status_from_worker,
                                          cancelled=cancelled)
             counts.scope = scope.description
@@ -335,8 +349,10 @@ class LabelService(QObject):
         if self._counting.get(key) is handle:
             del self._counting[key]
 
-    def _loaded(self, mailbox: str, found: list[Category], changed: bool = False) -> None:
+    def _loaded(self, mailbox: str, found: list[Category], changed: bool = False,
+                master: MasterList | None = None) -> None:
         self._labels[mailbox.casefold()] = list(found)
+        self._masters[mailbox.casefold()] = master if master is not None else MasterList(tuple(found))
         if changed and self._lookups is not None:
             self._lookups.forget_categories(mailbox)
             self._lookups.load_categories(mailbox)

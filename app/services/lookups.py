@@ -1,7 +1,9 @@
 """Small reads the main window needs besides the mail list: master categories and attachment content.
 
 Both run on the mailbox's task queue. Master category lists are cached per mailbox for the session (they
-change rarely; :meth:`LookupService.forget_categories` drops the cache, e.g. on Refresh).
+change rarely; :meth:`LookupService.forget_categories` drops the cache, e.g. on Refresh). A list the user may not
+read is cached as such (:class:`~app.domain.categories.MasterList` ``readable`` False, with the user's own list),
+so that menus can say so and still offer the categories in use instead of "no categories".
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 
-from app.domain.categories import Category
+from app.domain.categories import Category, MasterList
 from app.domain.errors import Cancelled, user_message
 from app.tasks import TaskHandle, TaskRunner
 
@@ -29,7 +31,8 @@ class LookupService(QObject):
         parent: Qt parent.
 
     Signals:
-        categories_loaded(str, list): mailbox address, its master categories (also when served from the cache).
+        categories_loaded(str, list): mailbox address, its master categories (also when served from the cache;
+            empty for a list that could not be read: :meth:`master_list` says so).
         status(str): a passing message (busy server).
     """
 
@@ -42,34 +45,39 @@ class LookupService(QObject):
         super().__init__(parent)
         self._runner = runner
         self._client = client_provider
-        self._categories: dict[str, list[Category]] = {}
+        self._categories: dict[str, MasterList] = {}
         self._loading: set[str] = set()
         self._worker_status.connect(self.status, Qt.ConnectionType.QueuedConnection)
 
     def categories(self, mailbox: str) -> list[Category] | None:
-        """The cached master list of a mailbox, or None when not loaded yet."""
+        """The cached master list of a mailbox, or None when not loaded yet ([] also when it could not be read)."""
+        master = self._categories.get(mailbox.casefold())
+        return list(master.categories) if master is not None else None
+
+    def master_list(self, mailbox: str) -> MasterList | None:
+        """What is known of a mailbox's master list (whether it could be read), or None when not loaded yet."""
         return self._categories.get(mailbox.casefold())
 
     def load_categories(self, mailbox: str) -> None:
         """Load a mailbox's master category list (once); :attr:`categories_loaded` follows."""
         key = mailbox.casefold()
         if key in self._categories:
-            self.categories_loaded.emit(mailbox, list(self._categories[key]))
+            self.categories_loaded.emit(mailbox, list(self._categories[key].categories))
             return
         if key in self._loading:
             return
         self._loading.add(key)
         client = self._client()
 
-        def work() -> list[Category]:
+        def work() -> MasterList:
             from app.ews import categories
 
-            return categories.master_categories(client, mailbox)
+            return categories.master_list(client, mailbox, on_wait=self._status_from_worker)
 
-        def on_result(found: list[Category]) -> None:
+        def on_result(found: MasterList) -> None:
             self._loading.discard(key)
-            self._categories[key] = list(found)
-            self.categories_loaded.emit(mailbox, list(found))
+            self._categories[key] = found
+            self.categories_loaded.emit(mailbox, list(found.categories))
 
         def on_error(error: BaseException) -> None:
             self._loading.discard(key)

@@ -51,7 +51,7 @@ def folder_rows(folders: list[FolderNode]) -> list[tuple[int, FolderNode]]:
 
 
 def access_words(folder: FolderNode) -> str:
-    """ "Read-only", "Read, add items and change", "No access" for one folder."""
+    """ "Read-only", "Read, add and change items; cannot delete", "No access" for one folder."""
     words = describe_folder_access(folder.rights)
     return words[:1].upper() + words[1:]
 

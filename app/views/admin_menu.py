@@ -21,10 +21,11 @@ from PySide6.QtCore import QModelIndex, QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QSplitter, QToolButton, QWidget
 
+from app.domain.categories import MasterList, offered_categories, unreadable_notice
 from app.domain.folders import FolderKind, FolderRef
 from app.domain.labels import LabelEdit, edit_capability
 from app.domain.mailbox import MailboxRef
-from app.domain.rights import Action, Capability
+from app.domain.rights import Action, Capability, FolderRights
 from app.domain.rules import manage_capability
 from app.models.roles import Roles
 from app.services.labels import LabelService
@@ -174,19 +175,28 @@ class AdminController(QObject):
         return user is not None and user.key == mailbox.key
 
     def label_capability(self, mailbox: MailboxRef) -> Capability:
-        tree = self.w.sidebar_model.tree(mailbox.address)
+        """From the user's rights on the mailbox's Calendar, where its label list is kept."""
         return edit_capability(mailbox.display_name, own=self._own(mailbox),
-                               full_access=bool(getattr(tree, "full_access", False)),
-                               access=self._access(mailbox))
+                               calendar=self._rights(mailbox, "calendar"), access=self._access(mailbox))
 
     def rules_capability(self, mailbox: MailboxRef) -> Capability:
+        """From the user's rights on the mailbox's Inbox, where its rules are kept."""
+        return manage_capability(mailbox.display_name, own=self._own(mailbox), inbox=self._rights(mailbox, "inbox"),
+                                 access=self._access(mailbox))
+
+    def _rights(self, mailbox: MailboxRef, well_known: str) -> FolderRights | None:
         tree = self.w.sidebar_model.tree(mailbox.address)
-        return manage_capability(mailbox.display_name, own=self._own(mailbox),
-                                 full_access=bool(getattr(tree, "full_access", False)), access=self._access(mailbox))
+        node = tree.folder(well_known) if tree is not None and hasattr(tree, "folder") else None
+        return node.rights if node is not None else None
 
     def _access(self, mailbox: MailboxRef) -> str:
         index = self.w.sidebar_model.mailbox_index(mailbox.address)
         return index.data(Roles.AccessRole) if index.isValid() else ""
+
+    def master_list(self, mailbox: str) -> MasterList:
+        """What is known of a mailbox's master list (read by the lookups or the label service; empty if neither)."""
+        found = self.w.services.lookups.master_list(mailbox) or self.labels.master_list(mailbox)
+        return found if found is not None else MasterList()
 
     def mail_folders(self, mailbox: str) -> list[FolderRef]:
         tree = self.w.sidebar_model.tree(mailbox)
@@ -222,9 +232,14 @@ class AdminController(QObject):
         if cap is None or not cap.allowed:
             self.w.show_status(cap.reason if cap is not None else "Select a message first.")
             return None
-        master = self.w.services.lookups.categories(mailbox.address) or self.labels.labels(mailbox.address) or []
+        master = self.master_list(mailbox.address)
+        offered = offered_categories(master, self._labels_seen(mailbox.address))
         create = self.label_capability(mailbox)
-        picker = LabelPicker(master, selected, can_create=create.allowed, create_reason=create.reason, parent=self.w)
+        notice = unreadable_notice(mailbox.display_name, master)
+        if not master.readable:  # a label added to a list nobody can read would be lost: apply what is in use
+            create = Capability(False, notice)
+        picker = LabelPicker(offered, selected, can_create=create.allowed, create_reason=create.reason,
+                             notice=notice, parent=self.w)
         picker.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         picker.toggled.connect(lambda name, on: self._apply(mailbox.address, name, on))
         picker.create_requested.connect(lambda name: self._create_and_apply(mailbox.address, name))
@@ -335,15 +350,18 @@ class AdminController(QObject):
         return list(getattr(tree, "folders", []) or []) if tree is not None else []
 
     def _labels_seen(self, mailbox: str) -> list[str]:
-        """Labels on the loaded rows of the open list, if it shows that mailbox (found without asking)."""
+        """Labels on the loaded rows of the open list, if it shows that mailbox (found without asking), and
+        those the last count found on the mailbox's messages."""
         model = self.w.list_model
         folder = model.folder
-        if folder is None or folder.mailbox.casefold() != mailbox.casefold():
-            return []
         seen: dict[str, str] = {}
-        for row in range(model.rowCount()):
-            for name in model.summary(row).categories:
-                seen.setdefault(name.casefold(), name)
+        if folder is not None and folder.mailbox.casefold() == mailbox.casefold():
+            for row in range(model.rowCount()):
+                for name in model.summary(row).categories:
+                    seen.setdefault(name.casefold(), name)
+        counts = self.labels.counts(mailbox)
+        for name in counts.names() if counts is not None else []:
+            seen.setdefault(name.casefold(), name)
         return list(seen.values())
 
     def _on_categories(self, mailbox: str, categories: list[Any]) -> None:
@@ -355,7 +373,11 @@ class AdminController(QObject):
             known = self.w.services.lookups.categories(mailbox)
         ref = self.w.sidebar_model.mailbox_index(mailbox).data(Roles.MailboxRole) or MailboxRef(mailbox)
         counts = self.labels.counts(mailbox)
-        self.panel.set_labels(ref, label_rows(known or [], counts), scope=getattr(counts, "scope", "") or "")
+        master_list = self.master_list(mailbox)
+        unreadable = "" if master_list.readable else \
+            f"The label list of {ref.display_name} could not be read: {master_list.reason}."
+        self.panel.set_labels(ref, label_rows(known or [], counts, master_list),
+                              scope=getattr(counts, "scope", "") or "", unreadable=unreadable)
 
     def _place_panel(self) -> None:
         """Put the panel under the folder tree, in a vertical splitter of the window's left column."""
@@ -394,12 +416,13 @@ class AdminController(QObject):
         menu = self.admin.filter_menu
         menu.clear()
         mailbox = self.w.mailbox
-        master = self.w.services.lookups.categories(mailbox.address) if mailbox is not None else None
-        if not master:
+        master = self.master_list(mailbox.address) if mailbox is not None else None
+        offered = offered_categories(master, self._labels_seen(mailbox.address)) if master is not None else []
+        if mailbox is None or master is None or not offered:
             menu.addAction("This mailbox has no labels").setEnabled(False)
             return
         current = self.w.list_model.query.category
-        for category in master:
+        for category in offered:
             action = menu.addAction(swatch(category.hex_color), category.name)
             action.setCheckable(True)
             action.setChecked(category.name.casefold() == current.casefold())

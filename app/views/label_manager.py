@@ -3,6 +3,10 @@
 The list is the shared mailbox's (its Calendar's ``CategoryList``), not the user's personal one. Changing it needs
 Full Access; without it the dialog shows the list read-only and says why. Renaming or deleting a label that
 messages carry asks whether to update those messages too; that runs in the background with a progress bar.
+
+A list the user may not read (no right to the mailbox's Calendar) is said to be so, not shown as empty: the
+dialog lists the labels found on the mailbox's messages instead, read-only, with colours where the user's own
+list knows the name.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.categories import PRESET_COLORS, Category
+from app.domain.categories import PRESET_COLORS, Category, MasterList
 from app.domain.folders import FolderRef
 from app.domain.labels import NO_COLOR, LabelEdit, LabelError, check_name, color_name
 from app.domain.mailbox import MailboxRef
@@ -53,6 +57,8 @@ class LabelManagerDialog(ListManagerDialog):
         self.service = service
         self.folders = list(folders)
         self._labels: list[Category] = service.labels(mailbox.address) or []
+        self._master: MasterList | None = service.master_list(mailbox.address)
+        self._editable = capability
         self._counts: Any = service.counts(mailbox.address)
         self._pending: tuple[str, ...] | None = None
         self._build()
@@ -67,8 +73,6 @@ class LabelManagerDialog(ListManagerDialog):
         heading = self._heading(f"Labels of {self.mailbox.display_name}",
                                 "Everyone who uses this mailbox sees these labels and colours. Labels on "
                                 "messages that are not in this list show in grey.")
-        if not self.capability.allowed:
-            self.banner.show_text(f"You can look at these labels but not change them. {self.capability.reason}")
         self.tree = QTreeWidget(self)
         self.tree.setObjectName("labelList")
         self.tree.setAccessibleName("Labels")
@@ -119,15 +123,18 @@ class LabelManagerDialog(ListManagerDialog):
         add_row.addWidget(self.add_button)
 
         self._lay_out(heading, middle, add_row, error_name="labelManagerError")
-        for widget in (self.new_name, self.new_color, self.add_button):
-            widget.setEnabled(self.capability.allowed)
-            widget.setToolTip(self.capability.reason)
+        self._add_widgets = (self.new_name, self.new_color, self.add_button)
+        self._show_readability()
         rename = QShortcut(QKeySequence("F2"), self.tree)
         rename.activated.connect(self._start_rename)
         delete = QShortcut(QKeySequence("Del"), self.tree)
         delete.activated.connect(lambda: self.delete_label(self.current_name()))
 
     # -- state ---------------------------------------------------------------------------------------------
+    def readable(self) -> bool:
+        """False once the server refused to show the mailbox's list (the labels shown are those on messages)."""
+        return self._master is None or self._master.readable
+
     def names(self) -> list[str]:
         """The labels listed, in order."""
         return [self.tree.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole) for i in range(self.tree.topLevelItemCount())]
@@ -264,6 +271,8 @@ class LabelManagerDialog(ListManagerDialog):
         if self._is_mine(mailbox):
             current = self.current_name()
             self._labels = list(labels)
+            self._master = self.service.master_list(mailbox)
+            self._show_readability()
             self._fill()
             if current:
                 self.select(current)
@@ -277,7 +286,7 @@ class LabelManagerDialog(ListManagerDialog):
         current = self.current_name()
         self.tree.blockSignals(True)
         self.tree.clear()
-        for label in self._labels:
+        for label in self._shown():
             count = self.count_of(label.name)
             item = QTreeWidgetItem([label.name, color_name(label.color), "…" if count is None else str(count)])
             item.setData(0, Qt.ItemDataRole.UserRole, label.name)
@@ -291,6 +300,30 @@ class LabelManagerDialog(ListManagerDialog):
         if not (current and self.select(current)) and self.tree.topLevelItemCount():
             self.tree.setCurrentItem(self.tree.topLevelItem(0))
         self._update_buttons()
+
+    def _shown(self) -> list[Category]:
+        """The mailbox's list; when it cannot be read, the labels counted on its messages (alphabetically)."""
+        if self.readable() or self._master is None:
+            return self._labels
+        own = {c.name.casefold(): c.color for c in self._master.own}
+        names = sorted(self._counts.names() if self._counts is not None else [], key=str.casefold)
+        return [Category(n, own.get(n.casefold(), NO_COLOR)) for n in names]
+
+    def _show_readability(self) -> None:
+        """The banner and the editing widgets for what is known: read-only, unreadable or editable."""
+        if not self.readable() and self._master is not None:
+            reason = self._master.reason.rstrip(".")
+            self.capability = Capability(False, f"The label list of {self.mailbox.display_name} could not be read: "
+                                                f"{reason}.")
+            self.banner.show_text(f"{self.capability.reason} The labels below are those found on its messages; "
+                                  "you can apply them to messages but not change the list.")
+        else:
+            self.capability = self._editable
+            if not self.capability.allowed:
+                self.banner.show_text(f"You can look at these labels but not change them. {self.capability.reason}")
+        for widget in getattr(self, "_add_widgets", ()):
+            widget.setEnabled(self.capability.allowed)
+            widget.setToolTip(self.capability.reason)
 
     def _update_buttons(self) -> None:
         name = self.current_name()

@@ -2,7 +2,9 @@
 each, grouped per mailbox in the sidebar's order.
 
 Labels are listed in the order of the mailbox's master list, with their colour chips; labels found on messages
-but missing from the master list follow in neutral grey, as Outlook shows them. Activating a label asks for the
+but missing from the master list follow in neutral grey, as Outlook shows them. When the master list could not be
+read, every label is one found on messages: the tooltips say why, and the user's own list gives colours where it
+knows the name. Activating a label asks for the
 message list to be filtered by it (:attr:`LabelPanel.label_activated`). What the counts cover (all the mailbox's
 mail folders, or its Inbox, subfolders and Sent Items) is said in the tooltips.
 """
@@ -25,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.categories import NEUTRAL, Category
+from app.domain.categories import NEUTRAL, Category, MasterList
 from app.domain.mailbox import MailboxRef
 from app.views.admin_widgets import swatch
 
@@ -43,12 +45,14 @@ class LabelEntry:
     in_master: bool = True
 
 
-def label_rows(master: Iterable[Category], counts: Any) -> list[LabelEntry]:
+def label_rows(master: Iterable[Category], counts: Any, known: MasterList | None = None) -> list[LabelEntry]:
     """Rows from a master list and a ``LabelCounts`` (None: not counted yet); unknown labels last, in grey.
 
-    A label the counts do not cover (added since) has no count yet.
+    A label the counts do not cover (added since) has no count yet. ``known``: what is known of the list; when
+    it could not be read, labels found on messages take the colour of the user's own category of that name.
     """
     master = list(master)
+    own = {c.name.casefold(): c.hex_color for c in known.own} if known is not None and not known.readable else {}
     if counts is None:
         return [LabelEntry(c.name, c.hex_color) for c in master]
 
@@ -59,7 +63,7 @@ def label_rows(master: Iterable[Category], counts: Any) -> list[LabelEntry]:
     out = [LabelEntry(c.name, c.hex_color, count(c.name)) for c in master]
     known = {c.name.casefold() for c in master}
     extra = sorted((n for n in counts.names() if n.casefold() not in known), key=str.casefold)
-    out.extend(LabelEntry(n, NEUTRAL, counts.total(n), in_master=False) for n in extra)
+    out.extend(LabelEntry(n, own.get(n.casefold(), NEUTRAL), counts.total(n), in_master=False) for n in extra)
     return out
 
 
@@ -101,6 +105,7 @@ class LabelPanel(QWidget):
         layout.addWidget(self.tree, 1)
         self._rows: dict[str, tuple[MailboxRef, list[LabelEntry]]] = {}
         self._scopes: dict[str, str] = {}
+        self._unreadable: dict[str, str] = {}
         self._order: list[str] = []
         self.tree.itemClicked.connect(self._activate)
         self.tree.itemActivated.connect(self._activate)
@@ -114,11 +119,13 @@ class LabelPanel(QWidget):
         self._rows = {k: (names[k], rows) for k, (_m, rows) in self._rows.items() if k in names}
         self._fill()
 
-    def set_labels(self, mailbox: MailboxRef, rows: list[LabelEntry], scope: str = "") -> None:
-        """The label rows of one mailbox (none: its group goes); ``scope`` says what the counts cover."""
+    def set_labels(self, mailbox: MailboxRef, rows: list[LabelEntry], scope: str = "", unreadable: str = "") -> None:
+        """The label rows of one mailbox (none: its group goes); ``scope`` says what the counts cover;
+        ``unreadable`` why its label list could not be read ("" when it was)."""
         if rows:
             self._rows[mailbox.key] = (mailbox, list(rows))
             self._scopes[mailbox.key] = scope
+            self._unreadable[mailbox.key] = unreadable
         else:
             self._rows.pop(mailbox.key, None)
             self._scopes.pop(mailbox.key, None)
@@ -181,7 +188,9 @@ class LabelPanel(QWidget):
                     child.setForeground(0, grey)
                 count = "not counted yet" if entry.count is None else \
                     f"{entry.count} message{'s' if entry.count != 1 else ''} in {mailbox.display_name} carry it"
-                extra = "" if entry.in_master else "\nIt is not in the mailbox's label list, so it shows in grey."
+                unreadable = self._unreadable.get(key, "")
+                extra = "" if entry.in_master else (f"\nIt was found on messages. {unreadable}" if unreadable else
+                                                    "\nIt is not in the mailbox's label list, so it shows in grey.")
                 covers = f"\n{scope}" if scope and entry.count is not None else ""
                 child.setToolTip(0, f"{entry.name}: {count}.{covers}\nClick to show the messages with this label."
                                     f"{extra}")

@@ -3,6 +3,9 @@
 Type to filter; Up/Down move; Space or Enter ticks the current label (on every selected message) or unticks it
 (from every one). A label only some of the selection carries shows half-ticked. When the typed name is no label
 yet and the user may change the mailbox's list, "Create label “…”" adds it to the list and applies it.
+
+When the mailbox's list cannot be read, a notice at the top says so and the labels offered are those on the
+folder's messages and the user's own (marked "your category"): they can still be applied.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.categories import Category
+from app.domain.categories import Category, OfferedCategory, Origin
 from app.domain.messages import MessageSummary
 from app.views.admin_widgets import swatch
 
@@ -34,10 +37,12 @@ class LabelPicker(QDialog):
     """Tick labels for the selected messages.
 
     Args:
-        labels: The mailbox's master list.
+        labels: The labels to offer: the mailbox's master list, or (when it cannot be read) those of
+            :func:`~app.domain.categories.offered_categories`.
         selection: The selected messages (their current labels decide the ticks).
         can_create: The user may add labels to the mailbox's list (else the reason is in ``create_reason``).
         create_reason: Why a new label cannot be created here.
+        notice: Shown above the list (why the mailbox's own list is not what is offered), "" for none.
         parent: Parent widget.
 
     Signals:
@@ -50,14 +55,14 @@ class LabelPicker(QDialog):
     create_requested = Signal(str)
     manage_requested = Signal()
 
-    def __init__(self, labels: Sequence[Category], selection: Sequence[MessageSummary], *, can_create: bool,
-                 create_reason: str = "", parent: QWidget | None = None) -> None:
+    def __init__(self, labels: Sequence[Category | OfferedCategory], selection: Sequence[MessageSummary], *,
+                 can_create: bool, create_reason: str = "", notice: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Popup)
         self.setObjectName("labelPicker")
         self.setAccessibleName("Label the selected messages")
         self.setWindowTitle("Label")
         self.setMinimumWidth(260)
-        self._labels = list(labels)
+        self._labels = [c if isinstance(c, OfferedCategory) else OfferedCategory(c) for c in labels]
         self._selection = list(selection)
         self._can_create = can_create
         self._create_reason = create_reason
@@ -78,6 +83,12 @@ class LabelPicker(QDialog):
         self.manage_button.clicked.connect(self._manage)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
+        self.notice = QLabel(notice, self)
+        self.notice.setObjectName("labelPickerNotice")
+        self.notice.setWordWrap(True)
+        self.notice.setTextFormat(Qt.TextFormat.PlainText)
+        self.notice.setVisible(bool(notice))
+        layout.addWidget(self.notice)
         layout.addWidget(self.hint)
         layout.addWidget(self.search)
         layout.addWidget(self.list, 1)
@@ -125,8 +136,10 @@ class LabelPicker(QDialog):
         for label in self._labels:
             if text and text.casefold() not in label.name.casefold():
                 continue
-            item = QListWidgetItem(swatch(label.hex_color), label.name, self.list)
+            shown = f"{label.name}  ({label.note})" if label.origin is Origin.OWN else label.name
+            item = QListWidgetItem(swatch(label.hex_color), shown, self.list)
             item.setData(Qt.ItemDataRole.UserRole, label.name)
+            item.setToolTip(_origin_tip(label))
             item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(self.state_of(label.name))
         if text and not any(c.name.casefold() == text.casefold() for c in self._labels):
@@ -136,7 +149,8 @@ class LabelPicker(QDialog):
                 item.setFlags(Qt.ItemFlag.NoItemFlags)
                 item.setToolTip(self._create_reason)
         if not self._labels and not text:
-            item = QListWidgetItem("This mailbox has no labels yet", self.list)
+            item = QListWidgetItem("No label to offer" if self.notice.text() else "This mailbox has no labels yet",
+                                   self.list)
             item.setFlags(Qt.ItemFlag.NoItemFlags)
             item.setData(Qt.ItemDataRole.UserRole, "")
         names = self._row_names()
@@ -170,6 +184,15 @@ class LabelPicker(QDialog):
                 self._activate(self.list.currentItem())
                 return True
         return super().eventFilter(watched, event)
+
+
+def _origin_tip(label: OfferedCategory) -> str:
+    return {
+        Origin.MAILBOX: "",
+        Origin.ITEMS: f"“{label.name}” is on messages here; the mailbox's list, which would give its colour, "
+                      "could not be read.",
+        Origin.OWN: f"“{label.name}” is in your own category list, not in this mailbox's.",
+    }[label.origin]
 
 
 def _with_label(m: MessageSummary, name: str, on: bool) -> MessageSummary:

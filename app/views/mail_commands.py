@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
+from app.domain.categories import Origin, offered_categories, unreadable_notice
 from app.domain.filenames import safe_filename
 from app.domain.folders import FolderRef
 from app.domain.mailbox import MailboxRef
 from app.domain.messages import AttachmentInfo, ComposeMode, Draft, ListQuery, MessageDetail, MessageSummary
-from app.domain.rights import Action, SendRight
+from app.domain.rights import Action, SendRight, may_default_sender
 from app.services.compose import SenderChoice
 from app.services.mailboxes import MailboxOrigin
 from app.views.access_dialog import AccessDialog
@@ -83,14 +84,19 @@ class MailCommands(QObject):
         return out
 
     def default_from(self) -> str:
-        """The open folder's mailbox when the user works it (full access, may try to send), else their own."""
+        """The open folder's mailbox when the user works it (may create items in its Drafts and Sent Items, may
+        try to send from it), else their own."""
         user = self.w.user
         mailbox = self.w.mailbox
         own = user.address if user is not None else ""
         if mailbox is None or user is None or mailbox.key == user.key:
             return own
         tree = self.w.sidebar_model.tree(mailbox.address)
-        if tree is not None and tree.full_access and self.w.send_right(mailbox.address).may_try:
+        if tree is None:
+            return own
+        drafts, sent = tree.folder("drafts"), tree.folder("sentitems")
+        if may_default_sender(drafts.rights if drafts is not None else None, sent.rights if sent is not None else None,
+                              self.w.send_right(mailbox.address)):
             return mailbox.address
         return own
 
@@ -260,30 +266,52 @@ class MailCommands(QObject):
         return self.w.services.mail.set_flag(folder, [m.item_id for m in selected], flagged)
 
     def fill_categories_menu(self) -> None:
-        """Build the Categorise menu from the mailbox's master list, checked as the selection has them."""
+        """Build the Categorise menu from the mailbox's master list, checked as the selection has them.
+
+        When the list cannot be read, the menu says so and offers the categories on the folder's messages and
+        the user's own (marked as such) instead: they can still be applied.
+        """
         menu = self.w.actions.categorize_menu
         menu.clear()
         mailbox = self.w.mailbox
         _folder, selected = self._selection()
-        master = self.w.services.lookups.categories(mailbox.address) if mailbox is not None else None
-        if master is None:
+        master = self.w.services.lookups.master_list(mailbox.address) if mailbox is not None else None
+        if mailbox is None or master is None:
             menu.addAction("Loading the categories …").setEnabled(False)
             return
-        if not master:
-            menu.addAction("This mailbox has no categories").setEnabled(False)
+        offered = offered_categories(master, self._categories_in_view(mailbox.address))
+        if not master.readable:
+            note = menu.addAction(f"Could not read the category list of {mailbox.display_name}")
+            note.setObjectName("categoriesUnreadable")
+            note.setEnabled(False)
+            note.setToolTip(unreadable_notice(mailbox.display_name, master))
+            menu.setToolTipsVisible(True)
+            menu.addSeparator()
+        if not offered:
+            menu.addAction("This mailbox has no categories" if master.readable
+                           else "No category to offer").setEnabled(False)
             return
-        for category in master:
-            action = menu.addAction(chip_icon(category.hex_color), category.name)
+        for entry in offered:
+            text = f"{entry.name} ({entry.note})" if entry.origin is Origin.OWN else entry.name
+            action = menu.addAction(chip_icon(entry.hex_color), text)
+            action.setData(entry.name)
             action.setCheckable(True)
             action.setChecked(
                 bool(selected)
-                and all(category.name.casefold() in {c.casefold() for c in m.categories} for m in selected)
+                and all(entry.name.casefold() in {c.casefold() for c in m.categories} for m in selected)
             )
-            action.toggled.connect(lambda on, name=category.name: self.set_category(name, on))
+            action.toggled.connect(lambda on, name=entry.name: self.set_category(name, on))
         menu.addSeparator()
         clear = menu.addAction("Clear all categories")
         clear.setEnabled(any(m.categories for m in selected))
         clear.triggered.connect(self.clear_categories)
+
+    def _categories_in_view(self, mailbox: str) -> list[str]:
+        """The categories on the loaded messages of the open list, when it shows ``mailbox``."""
+        model = self.w.list_model
+        if model.folder is None or model.folder.mailbox.casefold() != mailbox.casefold():
+            return []
+        return [c for m in model.summaries() for c in m.categories]
 
     def set_category(self, name: str, on: bool) -> list[Any]:
         """Add (or remove) a category on every selected message, keeping their other categories."""

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.errors import AccessDenied, MailboxNotFound, user_message
-from app.domain.rights import SendRight, summarize_access
+from app.domain.rights import SendRight, access_level
 from app.views.completer import DirectoryCompleter
 from app.views.signin_dialog import ERROR_STYLE, Banner, fit_height
 
@@ -48,21 +48,21 @@ def access_sentence(tree: Any) -> str:
     """What the user can reach in a ``MailboxTree``, as one sentence.
 
     "You have read-only access to Inbox and Calendar of Sales Team.", "You have full access to Customer
-    Support.", "You have access to Inbox of Human Resources: you may read, add items and change."
+    Support.", "You have access to Inbox of Human Resources: read, add and change items; cannot delete."
     """
     name = tree.mailbox.display_name or tree.mailbox.address
     top = [(f.name, f.rights) for f in tree.folders if not f.parent_id]  # as MailboxTree.access_summary()
-    summary = summarize_access(top, tree.full_access)
-    if summary == "full access":
+    level, names = access_level(top, tree.full_access)
+    if level == "full access":
         return f"You have full access to {name}."
-    if summary == "no access":
+    if not names:
         return f"You have no access to any folder of {name}."
-    level, _, folders = summary.partition(" access to ")
+    folders = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
     if level == "read-only":
-        return f"You have {summary} of {name}."
+        return f"You have read-only access to {folders} of {name}."
     if level == "mixed":
         return f"You have access to {folders} of {name}, with different rights per folder (see My access)."
-    return f"You have access to {folders} of {name}: you may {level}."
+    return f"You have access to {folders} of {name}: {level}."
 
 
 def send_sentence(send_right: SendRight) -> str:

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import copy
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from lxml import etree
 
+from ews_emulator.quirks import Quirk
 from ews_emulator.soap import M_NS, T_NS, bool_text, t
 from ews_emulator.store import Folder, ItemRow
 from ews_emulator.store.ids import change_key, encode_id
+
+if TYPE_CHECKING:
+    from ews_emulator.exchange.context import Ctx
 
 _T = f"{{{T_NS}}}"
 _M = f"{{{M_NS}}}"
@@ -25,6 +30,19 @@ def folder_id_el(folder: Folder, tag: str = "FolderId") -> etree._Element:
 
 
 _RIGHTS_ELEMENTS: dict[tuple[tuple[str, bool], ...], etree._Element] = {}
+
+
+def effective_rights_el(ctx: Ctx, rights: dict[str, bool]) -> etree._Element:
+    """``t:EffectiveRights`` as this server renders it: Exchange's, or without the optional ``ViewPrivateItems``
+    under :attr:`~ews_emulator.quirks.Quirk.NO_VIEW_PRIVATE_ITEMS` (as Gromox answers).
+
+    Args:
+        ctx: The request's context (its backend's quirks are asked).
+        rights: The rights in schema order (see :mod:`ews_emulator.rights`).
+    """
+    if ctx.backend.quirks.on(Quirk.NO_VIEW_PRIVATE_ITEMS):
+        rights = {name: value for name, value in rights.items() if name != "ViewPrivateItems"}
+    return rights_el(rights)
 
 
 def rights_el(rights: dict[str, bool]) -> etree._Element:

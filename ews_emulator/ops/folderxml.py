@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from ews_emulator.exchange.context import Ctx
-from ews_emulator.ops.common import folder_id_el, rights_el
+from ews_emulator.ops.common import effective_rights_el, folder_id_el
 from ews_emulator.ops.folderperm import permission_set_el
 from ews_emulator.rights import READ_FULL, READ_NONE, Access
 from ews_emulator.soap import T_NS, t
@@ -168,7 +168,7 @@ def folder_element(ctx: Ctx, folder: Folder, shape: FolderShape, acc: Access | N
         if value is not None:
             el.append(_extended_el(path, value))
     if "folder:EffectiveRights" in want:
-        el.append(rights_el(acc.folder_effective_rights()))
+        el.append(effective_rights_el(ctx, acc.folder_effective_rights()))
     if "folder:DistinguishedFolderId" in want and folder.well_known:
         etree.SubElement(el, t("DistinguishedFolderId")).text = folder.well_known
     if "folder:SharingEffectiveRights" in want and folder.kind in _HAS_SHARING_RIGHTS:

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from lxml import etree
 
 from ews_emulator.errors import EwsError
-from ews_emulator.ops.common import fmt_ts, folder_id_el, rights_el
+from ews_emulator.ops.common import effective_rights_el, fmt_ts, folder_id_el
 from ews_emulator.ops.shapes import INDEXED, ExtendedPath, ItemShape
 from ews_emulator.ops.textbody import filter_html, html_to_text, mime_message, text_to_html
 from ews_emulator.rights import READ_TSL, Access
@@ -396,7 +396,7 @@ _ItemProps.computed = {
     "DateTimeSent": _date_sent,
     "HasAttachments": lambda p: _simple("HasAttachments", _row(p).has_attachments),
     "Attachments": _attachments,
-    "EffectiveRights": lambda p: [rights_el(p.acc.item_effective_rights(  # type: ignore[attr-defined]
+    "EffectiveRights": lambda p: [effective_rights_el(p.ctx, p.acc.item_effective_rights(  # type: ignore[attr-defined]
         _row(p).created_by, p.ctx.caller.id))],
     "LastModifiedName": _last_modified_name,
     "LastModifiedTime": lambda p: _simple("LastModifiedTime", fmt_ts(_row(p).modified)),

@@ -41,6 +41,10 @@ def _carrying(emu: Any, mailbox: str, name: str) -> int:
                if f.folder_class == "IPF.Note")
 
 
+def _in_inbox(emu: Any, mailbox: str, name: str) -> int:
+    return account(emu, "carol", mailbox).inbox.filter(categories__contains=[name]).count()  # Full Access
+
+
 def _manager(d: Driver, mailbox: str) -> Any:
     ref = next(m for m in d.app.sidebar_model.mailboxes() if m.key == mailbox)
     dialog = d.window.admin.controller.open_label_manager(ref)
@@ -315,3 +319,55 @@ def test_labels_on_sales_are_read_only_and_the_server_refusal_is_handled(qtbot, 
                         "mailbox."]
     bobs = account(emulator, "bob", SALES).calendar.get_user_configuration(name="CategoryList", properties="XmlData")
     assert [c.name for c in LabelList(bobs.xml_data).categories()] == ["Hot lead", "Renewal", "Proposal sent"]
+
+
+def test_a_list_alice_may_not_read_still_offers_the_categories_in_use_on_hr(qtbot, fresh_emulator, drive) -> None:
+    # alice's Custom role on hr@'s Inbox lets her change items, but she has no right on its Calendar, where the
+    # CategoryList lives: the list cannot be read, which is not "no categories".
+    hr = "hr@example.com"
+    recruiting = _in_inbox(fresh_emulator, hr, "Recruiting")
+    assert recruiting == 10
+    d = drive(fresh_emulator, mailbox=hr)
+    d.wait_mailboxes(OWN, SUPPORT, hr)
+    d.open_folder(hr)
+    plain = d.row_where(lambda m: not m.categories)
+    summary = d.select(plain)
+    qtbot.waitUntil(lambda: d.app.lookups.categories(hr) is not None, timeout=WAIT_MS)
+
+    # The Categorise menu, as it fills when it opens: it says so, and offers what is in use and alice's own.
+    menu = d.window.actions.categorize_menu
+    menu.aboutToShow.emit()
+    note = next(a for a in menu.actions() if a.objectName() == "categoriesUnreadable")
+    assert not note.isEnabled() and note.text() == "Could not read the category list of Human Resources"
+    assert "you have no access to its Calendar" in note.toolTip()
+    offered = [a.text() for a in menu.actions() if a.isCheckable()]
+    assert offered == ["Confidential", "Onboarding", "Recruiting", "Follow up (your category)",
+                       "Personal (your category)"]
+    assert "This mailbox has no categories" not in [a.text() for a in menu.actions()]
+
+    # The Label… picker: the same, with the notice; creating a label in a list nobody can read is not offered.
+    picker = d.window.admin.controller.open_picker()
+    assert picker.visible_names() == ["Confidential", "Onboarding", "Recruiting", "Follow up", "Personal"]
+    assert picker.notice.isVisible() and "could not be read" in picker.notice.text()
+    texts = [picker.list.item(i).text() for i in range(picker.list.count())]
+    assert texts[-1] == "Personal  (your category)"
+    personal = picker.list.item(texts.index("Personal  (your category)"))
+    assert personal.icon().pixmap(8, 8).toImage().pixelColor(4, 4).name() == Category("Personal", 8).hex_color
+    picker.search.setText("Recruit")
+    assert picker.visible_names() == ["Recruiting"] and not picker.create_offered()
+    picker.toggle("Recruiting")  # alice may change hr@'s items: the server takes it
+    qtbot.waitUntil(lambda: _in_inbox(fresh_emulator, hr, "Recruiting") == recruiting + 1, timeout=WAIT_MS)
+    assert "Recruiting" in account(fresh_emulator, "carol", hr).inbox.get(id=summary.item_id).categories
+    picker.close()
+
+    # The label manager says the list could not be read and lists the labels found on hr@'s messages.
+    dialog = _manager(d, hr)
+    assert dialog.names() == ["Confidential", "Onboarding", "Recruiting"] and not dialog.readable()
+    qtbot.waitUntil(lambda: dialog.count_of("Recruiting") == recruiting + 1, timeout=WAIT_MS)
+    assert dialog.banner.text().startswith("The label list of Human Resources could not be read: you have no "
+                                           "access to its Calendar.")
+    assert not dialog.add_button.isEnabled() and not dialog.error_label.text()
+    # The panel lists them too, saying why they are grey.
+    panel = d.window.admin.panel
+    qtbot.waitUntil(lambda: panel.item(hr, "Recruiting") is not None, timeout=WAIT_MS)
+    assert "The label list of Human Resources could not be read" in panel.item(hr, "Recruiting").toolTip(0)

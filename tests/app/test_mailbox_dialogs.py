@@ -204,19 +204,23 @@ def _node(name: str, folder_id: str, parent: str, rights: FolderRights, well_kno
 def test_my_access_for_custom_rights_and_send_as(qtbot) -> None:
     from app.ews.folders import MailboxTree
 
-    custom = FolderRights(read=True, create_contents=True, modify=True)
+    # Create items, read all, edit all, delete none; on Cases the scopes are not known (no permission set read).
+    custom = FolderRights(read=True, create_contents=True, read_items="FullDetails", edit_items="All",
+                          delete_items="None")
+    unknown = FolderRights(read=True, create_contents=True)
     tree = MailboxTree(
         MailboxRef("hr@example.com", "Human Resources"),
         False,
-        [_node("Inbox", "i", "", custom, "inbox"), _node("Cases", "c", "i", custom),
+        [_node("Inbox", "i", "", custom, "inbox"), _node("Cases", "c", "i", unknown),
          _node("Archive 2020", "a", "", FolderRights())],
         SendRight.SEND_AS,
     )
     access = AccessDialog(tree)
     qtbot.addWidget(access)
-    assert access.rows() == [("Inbox", "Read, add items and change"), ("Cases", "Read, add items and change"),
+    assert access.rows() == [("Inbox", "Read, add and change items; cannot delete"), ("Cases", "Read and add items"),
                              ("Archive 2020", "No access")]
     assert access.table.item(1, 0).text().startswith("    "), "subfolders are indented under their parent"
     assert access.send_label.text().startswith("Send As")
     assert [depth for depth, _ in folder_rows(tree.folders)] == [0, 1, 0]
-    assert access_sentence(tree) == "You have access to Inbox of Human Resources: you may read, add items and change."
+    assert access_sentence(tree) == ("You have access to Inbox of Human Resources: read, add and change items; "
+                                     "cannot delete.")

@@ -449,3 +449,36 @@ def test_new_folders_inherit_the_parents_permissions(fresh_emulator):
     triage = child_of(emu, folder_of(emu, "support@example.com", "inbox"), "Triage")
     assert "bob@example.com" in permission_table(carol, fid(emu, triage))
     assert found_names(find_folder(bob, dfid("inbox", "support@example.com"))) == ["Triage"]
+
+
+# A non-Exchange answer shape, on demand ------------------------------------------------------------------------
+ITEM_RIGHTS = '<t:FieldURI FieldURI="item:EffectiveRights"/>'
+
+
+def _item_rights(acc) -> list[str]:
+    resp = ews_call(acc, "<m:FindItem Traversal=\"Shallow\"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape>"
+                         f"<t:AdditionalProperties>{ITEM_RIGHTS}</t:AdditionalProperties></m:ItemShape>"
+                         "<m:IndexedPageItemView MaxEntriesReturned=\"1\" Offset=\"0\" BasePoint=\"Beginning\"/>"
+                         f"<m:ParentFolderIds>{dfid('inbox', 'support@example.com')}</m:ParentFolderIds>"
+                         "</m:FindItem>")
+    (msg,) = messages(resp)
+    assert msg.findtext(f"{M}ResponseCode") == "NoError"
+    (item,) = msg.find(f"{M}RootFolder").find(f"{T}Items")
+    return [local(c) for c in item.find(f"{T}EffectiveRights")]
+
+
+def test_effective_rights_leave_out_view_private_items_only_under_the_gromox_quirk(emulator, start_fresh_emulator):
+    order = ["CreateAssociated", "CreateContents", "CreateHierarchy", "Delete", "Modify", "Read"]
+    exchange = account(emulator, "alice")
+    assert list(rights_of(exchange, dfid("inbox", "support@example.com"))) == [*order, "ViewPrivateItems"]
+    assert _item_rights(exchange) == [*order, "ViewPrivateItems"]
+
+    gromox = start_fresh_emulator(quirks=["no-view-private-items"])
+    acc = account(gromox, "alice")
+    rights = rights_of(acc, dfid("inbox", "support@example.com"))
+    assert list(rights) == order and all(rights.values())  # Full Access: every right it does send is granted
+    assert _item_rights(acc) == order
+    # The rights themselves are unchanged: only the optional element is left out (schema-valid, checked at stop).
+    assert rights_of(acc, dfid("inbox", "sales@example.com")) == {
+        "CreateAssociated": False, "CreateContents": False, "CreateHierarchy": False, "Delete": False,
+        "Modify": False, "Read": True}

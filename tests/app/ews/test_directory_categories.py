@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from app.domain.categories import PRESET_COLORS, Category
+from app.domain.categories import PRESET_COLORS, Category, MasterList
+from app.domain.labels import LabelList
 from app.domain.messages import Person
-from app.ews.categories import master_categories, parse_category_list
+from app.ews.categories import NO_CALENDAR_ACCESS, master_list
 from app.ews.directory import display_name, resolve
 from tests.app.ews.conftest import round_trips
 
@@ -54,24 +55,33 @@ def test_display_name_of_an_exact_address(alice) -> None:
 # -- categories --------------------------------------------------------------------------------------------------
 def test_shared_mailbox_categories_in_one_request(emulator, alice) -> None:
     with round_trips(emulator) as ews:
-        categories = master_categories(alice, "support@example.com")
+        master = master_list(alice, "support@example.com")
     assert ews == {"GetUserConfiguration": 1}
-    assert categories == [Category("Urgent", 0), Category("Billing", 7), Category("Bug", 1),
-                          Category("Waiting on customer", 3)]
-    assert categories[0].hex_color == PRESET_COLORS[0][1]
+    assert master == MasterList((Category("Urgent", 0), Category("Billing", 7), Category("Bug", 1),
+                                 Category("Waiting on customer", 3)))
+    assert master.categories[0].hex_color == PRESET_COLORS[0][1]
 
 
 @pytest.mark.parametrize(("mailbox", "expected"), [
     ("alice@example.com", ["Follow up", "Personal"]),  # her own list
     ("sales@example.com", ["Hot lead", "Renewal", "Proposal sent"]),  # Reviewer on sales@'s Calendar
-    ("hr@example.com", []),  # no right on hr@'s Calendar: no list, not an error
 ])
 def test_categories_per_mailbox(alice, mailbox: str, expected: list[str]) -> None:
-    assert [c.name for c in master_categories(alice, mailbox)] == expected
+    master = master_list(alice, mailbox)
+    assert master.readable and [c.name for c in master.categories] == expected
+
+
+def test_a_list_the_user_may_not_read_is_unreadable_not_empty(emulator, alice) -> None:
+    # alice has rights on hr@'s Inbox only: its Calendar, where the list lives, refuses her.
+    with round_trips(emulator) as ews:
+        master = master_list(alice, "hr@example.com")
+    assert ews == {"GetUserConfiguration": 2}  # hr@'s (refused), then her own
+    assert not master.readable and master.categories == () and master.reason == NO_CALENDAR_ACCESS
+    assert master.own == (Category("Follow up", 3), Category("Personal", 8))
 
 
 def test_a_mailbox_without_a_list_has_none(dave) -> None:
-    assert master_categories(dave, "dave@example.com") == []
+    assert master_list(dave, "dave@example.com") == MasterList()
 
 
 def test_category_list_parsing() -> None:
@@ -79,7 +89,6 @@ def test_category_list_parsing() -> None:
            b'<category name="A" color="4" guid="{1}"/><category name="a" color="1"/>'
            b'<category name="No colour" color="-1"/><category name="Odd" color="99"/>'
            b'<category name="Bad" color="x"/><category name="" color="2"/></categories>')
-    assert parse_category_list(xml) == [Category("A", 4), Category("No colour", -1), Category("Odd", -1),
-                                        Category("Bad", -1)]
-    assert parse_category_list(b"<not-xml") == []
-    assert parse_category_list(None) == []
+    assert LabelList(xml).categories() == [Category("A", 4), Category("No colour", -1), Category("Odd", -1),
+                                            Category("Bad", -1)]
+    assert LabelList(None).categories() == []

@@ -94,7 +94,9 @@ def test_reviewer_on_inbox_and_calendar_sees_just_those_read_only(emulator, alic
     assert not tree.full_access
     assert [(f.name, f.well_known, f.parent_id) for f in tree.folders] == [
         ("Inbox", "inbox", ""), ("Calendar", "calendar", "")]
-    assert all(f.rights == READ_ONLY for f in tree.folders)
+    # Her own entries in the folders' permission sets (asked in the same GetFolder) say what she may do with items.
+    reviewer = FolderRights(read=True, read_items="FullDetails", edit_items="None", delete_items="None")
+    assert all(f.rights == reviewer for f in tree.folders)
     assert tree.access_summary() == "read-only access to Inbox and Calendar"
     assert tree.folder("calendar").kind is FolderKind.CALENDAR  # type: ignore[union-attr]
     assert tree.folder("inbox").child_count == 2  # type: ignore[union-attr] - there, but not visible
@@ -107,9 +109,10 @@ def test_custom_rights_on_one_folder(alice) -> None:
     rights = tree.folders[0].rights
     assert rights.read and rights.create_contents
     assert not rights.delete and not rights.create_hierarchy
-    # Folder-level Modify is the folder owner's right; "edit all items" shows on each item's EffectiveRights.
+    # Folder-level Modify is the folder owner's right; "edit all items" is her permission entry's EditItems.
     assert not rights.modify
-    assert tree.access_summary() == "read and add items access to Inbox"
+    assert (rights.read_items, rights.edit_items, rights.delete_items) == ("FullDetails", "All", "None")
+    assert tree.access_summary() == "access to Inbox: read, add and change items; cannot delete"
 
 
 def test_probe_reports_no_access_plainly(emulator, dave) -> None:

@@ -19,6 +19,7 @@ from app.domain.categories import Category
 from app.domain.errors import AccessDenied, Cancelled
 from app.domain.folders import FolderKind
 from app.domain.labels import LabelEdit, LabelError, LabelList, edit_capability, relabelled
+from app.domain.rights import FolderRights
 from app.ews import labels
 from app.ews.folders import list_folders
 from tests.app.ews.conftest import round_trips, signed_in
@@ -104,8 +105,14 @@ def test_relabelled_keeps_other_labels_and_order() -> None:
 
 
 def test_edit_capability_says_why() -> None:
-    assert edit_capability("Customer Support", own=False, full_access=True)
-    denied = edit_capability("Sales Team", own=False, full_access=False, access="read-only access to Inbox")
+    assert edit_capability("Customer Support", own=False, calendar=FolderRights.full())
+    assert edit_capability("My mailbox", own=True, calendar=None)
+    owner = FolderRights(read=True, create_contents=True, modify=True, delete=True, create_associated=True)
+    assert edit_capability("Customer Support", own=False, calendar=owner)  # no ViewPrivateItems: still the owner
+    assert not edit_capability("Sales Team", own=False, calendar=FolderRights(read=True))  # Reviewer
+    assert not edit_capability("Human Resources", own=False, calendar=None)  # Calendar not visible
+    denied = edit_capability("Sales Team", own=False, calendar=FolderRights(read=True, create_contents=True),
+                             access="read-only access to Inbox")
     assert not denied and denied.reason == ("Changing the labels of Sales Team needs Full Access to the mailbox. "
                                             "You have read-only access to Inbox.")
 

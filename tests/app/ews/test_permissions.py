@@ -81,7 +81,7 @@ def test_roles_are_exchanges_table_with_plain_descriptions() -> None:
     assert level_for(reviewer.flags, calendar=False) == "Reviewer"
     odd = PermissionFlags(can_create_items=True, is_folder_visible=True, read_items="FullDetails")
     assert level_for(odd, calendar=False) == CUSTOM
-    assert describe_flags(odd) == "Read items and create items."
+    assert describe_flags(odd) == "Read and add items; cannot change or delete."
     owner = role_named("Owner")
     assert owner is not None and "change who has access" in describe_flags(owner.flags)
 

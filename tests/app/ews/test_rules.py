@@ -13,6 +13,7 @@ from lxml import etree
 
 from app.domain.errors import AccessDenied, ServerError
 from app.domain.folders import FolderRef
+from app.domain.rights import FolderRights
 from app.domain.rules import (
     MessageFacts,
     Predicates,
@@ -87,8 +88,13 @@ def test_rule_evaluation_helpers() -> None:
     assert copy_name("Invoices (copy)", []) == "Invoices (copy)"
     three = [Rule(id=str(n), priority=n) for n in (1, 2, 3)]
     assert [(r.id, r.priority) for r in moved(three, "3", 1)] == [("3", 1), ("1", 2), ("2", 3)]
-    assert not manage_capability("Sales Team", own=False, full_access=False)
-    assert "needs Full Access" in manage_capability("Sales Team", own=False, full_access=False).reason
+    reviewer = FolderRights(read=True)
+    assert not manage_capability("Sales Team", own=False, inbox=reviewer)
+    assert "needs Full Access" in manage_capability("Sales Team", own=False, inbox=reviewer).reason
+    assert not manage_capability("Human Resources", own=False, inbox=None)
+    owner = FolderRights(read=True, create_contents=True, create_hierarchy=True, modify=True, delete=True,
+                         create_associated=True)
+    assert manage_capability("Customer Support", own=False, inbox=owner)  # no ViewPrivateItems needed
 
 
 # -- against the emulator --------------------------------------------------------------------------------------
