@@ -17,6 +17,10 @@ from enum import StrEnum
 class Quirk(StrEnum):
     """One named deviation from Exchange's documented behaviour."""
 
+    # grommunio Gromox (and Exchange stores without content indexing for a path) refuse a restriction that
+    # filters on the message body: the whole FindItem fails with ErrorUnsupportedPathForQuery.
+    NO_BODY_SEARCH = "no-body-search"
+
 
 class Quirks:
     """The set of quirks switched on for one emulator (empty: behave as Exchange)."""
