@@ -113,3 +113,15 @@ def user_message(error: BaseException) -> str:
     if isinstance(error, MailroomError):
         return str(error)
     return f"Unexpected error (this is a bug in Mailroom): {type(error).__name__}: {error}"
+
+
+class AutodiscoverUnavailable(ConnectionFailed):
+    """The server answered, but offers no Autodiscover (neither SOAP nor POX): the full EWS address is needed.
+
+    Attributes:
+        ews_url: The EWS address to suggest (``https://host/EWS/Exchange.asmx`` on the server the user named).
+    """
+
+    def __init__(self, message: str, ews_url: str) -> None:
+        super().__init__(message)
+        self.ews_url = ews_url
