@@ -26,6 +26,9 @@ class Quirk(StrEnum):
     # Servers without the POX (Outlook) Autodiscover endpoint either (EWS-only hosts, some reverse proxies):
     # /autodiscover/autodiscover.xml answers 404, before any authentication.
     NO_POX_AUTODISCOVER = "no-pox-autodiscover"
+    # grommunio Gromox answers a FindItem CalendarView with a recurring series as its master item
+    # (CalendarItemType RecurringMaster, the master's own Start/End), its occurrences not expanded.
+    CALENDAR_VIEW_MASTERS = "calendar-view-masters"
 
 
 class Quirks:
