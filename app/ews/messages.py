@@ -8,6 +8,7 @@ Blocking; call through :mod:`app.tasks` on the mailbox's queue. The actions on m
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
@@ -95,6 +96,8 @@ class _GetAttachment(WholeBodyParsing, GetAttachment):
 # other EWS servers (and Exchange for some restriction forms) ErrorInvalidRestriction.
 _REFUSED_RESTRICTION = (ex.ErrorUnsupportedPathForQuery, ex.ErrorInvalidRestriction)
 NO_BODY_SEARCH_NOTE = "Searched subject and sender only: this server cannot search message bodies."
+# Connections whose server refused a body search: later searches leave the body out at once.
+_NO_BODY_SEARCH: weakref.WeakSet[EwsClient] = weakref.WeakSet()
 
 
 def _restriction(query: ListQuery, folder: FolderId, account: Account, *, body: bool = True) -> Restriction | None:
@@ -157,16 +160,24 @@ def find_page(client: EwsClient, folder: FolderRef, query: ListQuery, offset: in
     def find(where: Restriction | None) -> tuple[int, list[MessageSummary]]:
         return _FindItemPage(account=account, page_size=limit).page(fid, fields, where, order, offset, limit)
 
+    def without_bodies() -> Page:
+        total, rows = find(_restriction(query, fid, account, body=False))
+        return Page(offset=offset, items=tuple(rows), total=total, note=NO_BODY_SEARCH_NOTE)
+
     def work() -> Page:
+        searching = bool(query.search.strip())
+        if searching and client in _NO_BODY_SEARCH:
+            return without_bodies()  # known from an earlier page: no refused round trip each time
         try:
             total, rows = find(restriction)
         except _REFUSED_RESTRICTION as refused:
-            if not query.search.strip():
+            if not searching:
                 raise
             # The server refused the body part of the search (grommunio Gromox does): search what it can.
             _log.info("FindItem refused the body search (%s); searching subject and sender only", refused)
-            total, rows = find(_restriction(query, fid, account, body=False))
-            return Page(offset=offset, items=tuple(rows), total=total, note=NO_BODY_SEARCH_NOTE)
+            page = without_bodies()
+            _NO_BODY_SEARCH.add(client)
+            return page
         return Page(offset=offset, items=tuple(rows), total=total)
 
     return run(client, folder.mailbox, work, denied=f"You have no right to read {place(folder)}.", on_wait=on_wait)

@@ -37,6 +37,10 @@ def test_search_falls_back_to_subject_and_sender_when_bodies_cannot_be_searched(
         assert hits.note == NO_BODY_SEARCH_NOTE
         assert "cannot search message bodies" in hits.note
         assert emu.backend.operation_counts["FindItem"] - before == 2  # the refused one and the retry
+        # The connection remembers: the next search (or page) costs one round trip.
+        again = find_page(alice, SUPPORT_INBOX, ListQuery(search="shipment"), 0, 100)
+        assert [m.subject for m in again.items] == ["Zanzibar shipment"] and again.note == NO_BODY_SEARCH_NOTE
+        assert emu.backend.operation_counts["FindItem"] - before == 3
         # Not searching: nothing is left out, nothing said.
         assert find_page(alice, SUPPORT_INBOX, ListQuery(), 0, 10).note == ""
     finally:
