@@ -157,7 +157,7 @@ def _user_response(backend: ExchangeBackend, address: str, settings: list[str]) 
     return ur
 
 
-def _deployment_id(rec: Recipient) -> str:
+def deployment_id(rec: Recipient) -> str:
     """The organisation's deployment GUID (one per tenant domain)."""
     return str(uuid.uuid5(uuid.NAMESPACE_DNS, f"deployment.{rec.smtp.split('@')[1]}"))
 
@@ -169,7 +169,7 @@ def legacy_dn(rec: Recipient) -> str:
     return f"/o=Example/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn={tag}-{alias}"
 
 
-def _mailbox_server(rec: Recipient) -> str:
+def mailbox_server(rec: Recipient) -> str:
     guid = uuid.uuid5(uuid.NAMESPACE_URL, f"mailbox:{rec.smtp}")
     return f"{guid}@{rec.smtp.split('@')[1]}"
 
@@ -188,14 +188,14 @@ def _string_setting(backend: ExchangeBackend, rec: Recipient, name: str) -> str 
         "UserDisplayName": rec.display_name,
         "UserDN": legacy_dn(rec),
         "MailboxDN": legacy_dn(rec) + "/cn=Mailbox",
-        "UserDeploymentId": _deployment_id(rec),
+        "UserDeploymentId": deployment_id(rec),
         "AutoDiscoverSMTPAddress": rec.smtp,
         "InternalEwsUrl": ews_url,
         "ExternalEwsUrl": ews_url,
         "EwsSupportedSchemas": EWS_SUPPORTED_SCHEMAS,
         "CasVersion": _cas_version(),
         "ExternalEwsVersion": _cas_version(),
-        "InternalMailboxServer": _mailbox_server(rec),
+        "InternalMailboxServer": mailbox_server(rec),
         "ExternalMailboxServer": split.hostname or "127.0.0.1",
         "ExternalMailboxServerRequiresSSL": "True" if split.scheme == "https" else "False",
         "ExternalMailboxServerAuthenticationMethods": "Basic, Ntlm",
@@ -220,7 +220,7 @@ def _alternate_mailboxes(backend: ExchangeBackend, rec: Recipient) -> etree._Ele
         etree.SubElement(alt, f"{_A}Type").text = "Delegate"
         etree.SubElement(alt, f"{_A}DisplayName").text = mailbox.display_name
         etree.SubElement(alt, f"{_A}LegacyDN").text = legacy_dn(mailbox)
-        etree.SubElement(alt, f"{_A}Server").text = _mailbox_server(mailbox)
+        etree.SubElement(alt, f"{_A}Server").text = mailbox_server(mailbox)
         etree.SubElement(alt, f"{_A}SmtpAddress").text = mailbox.smtp
         etree.SubElement(alt, f"{_A}OwnerSmtpAddress").text = mailbox.smtp
     return setting

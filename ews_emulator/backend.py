@@ -43,3 +43,6 @@ class Backend(Protocol):
 
     def handle_autodiscover(self, principal: str, body: bytes, headers: Mapping[str, str]) -> HttpResult:
         """Answer one SOAP Autodiscover request at ``/autodiscover/autodiscover.svc``."""
+
+    def handle_pox_autodiscover(self, principal: str, body: bytes, headers: Mapping[str, str]) -> HttpResult:
+        """Answer one POX (Outlook) Autodiscover request at ``/autodiscover/autodiscover.xml``."""

@@ -18,7 +18,7 @@ from types import TracebackType
 
 from ews_emulator.backend import Backend
 from ews_emulator.faults import FaultCounts, FaultInjector
-from ews_emulator.quirks import Quirks
+from ews_emulator.quirks import Quirk, Quirks
 from ews_emulator.server import AUTODISCOVER_PATH, EWS_PATH, TOKEN_PATH, EmulatorHttpServer, ServerOptions
 from ews_emulator.tls import TlsMaterial, ensure_certificate
 from ews_emulator.tokens import TokenStore
@@ -69,9 +69,11 @@ class Emulator:
         self.schema_dir = Path(schema_dir) if schema_dir is not None else None
         self.tls_enabled = tls
         self.tokens = TokenStore()
-        self._options = ServerOptions(latency_ms=latency_ms)
-        self._injector = FaultInjector(fail_rate, fail_mode, fail_seed, fail_back_off_ms)
         self.quirks = Quirks(quirks)
+        self._options = ServerOptions(latency_ms=latency_ms,
+                                      soap_autodiscover=not self.quirks.on(Quirk.NO_SOAP_AUTODISCOVER),
+                                      pox_autodiscover=not self.quirks.on(Quirk.NO_POX_AUTODISCOVER))
+        self._injector = FaultInjector(fail_rate, fail_mode, fail_seed, fail_back_off_ms)
         self._given_backend = backend
         self._backend: Backend | None = None
         self._server: EmulatorHttpServer | None = None

@@ -19,6 +19,18 @@ class Quirk(StrEnum):
 
     # grommunio Gromox: EffectiveRights (of folders and items) without the optional ViewPrivateItems element.
     NO_VIEW_PRIVATE_ITEMS = "no-view-private-items"
+    # grommunio Gromox (and Exchange stores without content indexing for a path) refuse a restriction that
+    # filters on the message body: the whole FindItem fails with ErrorUnsupportedPathForQuery.
+    NO_BODY_SEARCH = "no-body-search"
+    # grommunio Gromox (and Exchange 2007, or a proxy publishing only the Outlook endpoint) serve no SOAP
+    # Autodiscover: /autodiscover/autodiscover.svc answers 404, before any authentication.
+    NO_SOAP_AUTODISCOVER = "no-soap-autodiscover"
+    # Servers without the POX (Outlook) Autodiscover endpoint either (EWS-only hosts, some reverse proxies):
+    # /autodiscover/autodiscover.xml answers 404, before any authentication.
+    NO_POX_AUTODISCOVER = "no-pox-autodiscover"
+    # grommunio Gromox answers a FindItem CalendarView with a recurring series as its master item
+    # (CalendarItemType RecurringMaster, the master's own Start/End), its occurrences not expanded.
+    CALENDAR_VIEW_MASTERS = "calendar-view-masters"
 
 
 class Quirks:

@@ -4,8 +4,9 @@ Routes (paths are case-insensitive, as on IIS):
 
 - ``POST /EWS/Exchange.asmx`` -> ``Backend.handle_ews``; ``GET`` answers a short text (after auth).
 - ``POST /autodiscover/autodiscover.svc`` -> ``Backend.handle_autodiscover``; ``GET`` as above.
+- ``POST /autodiscover/autodiscover.xml`` -> ``Backend.handle_pox_autodiscover`` (Outlook's POX Autodiscover).
 - ``POST /token`` -> the local OAuth2 token endpoint (:mod:`ews_emulator.tokens`), no auth.
-- anything else -> 404.
+- anything else -> 404 (so are the Autodiscover paths that ``ServerOptions`` switches off).
 
 ``latency_ms`` delays every *authenticated* EWS and Autodiscover response (401 challenges
 and the token endpoint are not delayed, so an NTLM handshake costs no extra latency).
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 
 EWS_PATH = "/EWS/Exchange.asmx"
 AUTODISCOVER_PATH = "/autodiscover/autodiscover.svc"
+POX_AUTODISCOVER_PATH = "/autodiscover/autodiscover.xml"
 TOKEN_PATH = "/token"
 
 _TEXT = "text/plain; charset=utf-8"
@@ -57,6 +59,8 @@ class ServerOptions:
     latency_ms: int = 0
     max_body_bytes: int = 64 * 1024 * 1024
     idle_timeout_s: float = 300.0
+    soap_autodiscover: bool = True  # serve /autodiscover/autodiscover.svc (else 404, as servers without it)
+    pox_autodiscover: bool = True  # serve /autodiscover/autodiscover.xml (else 404)
 
 
 class Headers(Mapping[str, str]):
@@ -156,8 +160,10 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         backend = self.server.backend
         if path == EWS_PATH.lower():
             self._service(backend.handle_ews, body, ews=True)
-        elif path == AUTODISCOVER_PATH.lower():
+        elif path == AUTODISCOVER_PATH.lower() and self.server.options.soap_autodiscover:
             self._service(backend.handle_autodiscover, body, ews=False)
+        elif path == POX_AUTODISCOVER_PATH and self.server.options.pox_autodiscover:
+            self._service(backend.handle_pox_autodiscover, body, ews=False)
         elif path == TOKEN_PATH and self.command == "POST":
             auth = self.server.authenticator
             result = handle_token_request(

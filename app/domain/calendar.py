@@ -89,6 +89,9 @@ class Event:
         series_id: ItemId of the recurring master for an occurrence or exception, "" otherwise.
         kind: "Single" | "Occurrence" | "Exception" | "RecurringMaster".
         time_zone: IANA name of the zone a series recurs in (its StartTimeZone), "" when not known.
+        computed: An occurrence Mailroom computed from its series' pattern, because the server listed only the
+            series (kind "RecurringMaster", ``item_id`` the series'): opening it opens the series; it cannot be
+            moved or deleted on its own.
     """
 
     item_id: str
@@ -112,6 +115,7 @@ class Event:
     rights: ItemRights = field(default_factory=ItemRights)
     uid: str = ""
     time_zone: str = ""
+    computed: bool = False
 
 
 @dataclass(frozen=True)

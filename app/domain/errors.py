@@ -117,3 +117,15 @@ def user_message(error: BaseException) -> str:
 
 class ValueTooLong(MailroomError):
     """A value is longer than Exchange takes for that field (e.g. a contact's name); nothing was sent."""
+
+
+class AutodiscoverUnavailable(ConnectionFailed):
+    """The server answered, but offers no Autodiscover (neither SOAP nor POX): the full EWS address is needed.
+
+    Attributes:
+        ews_url: The EWS address to suggest (``https://host/EWS/Exchange.asmx`` on the server the user named).
+    """
+
+    def __init__(self, message: str, ews_url: str) -> None:
+        super().__init__(message)
+        self.ews_url = ews_url

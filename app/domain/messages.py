@@ -124,6 +124,7 @@ class Page:
     offset: int
     items: tuple[MessageSummary, ...]
     total: int  # TotalItemsInView
+    note: str = ""  # what the server could not do for this query, in words for the screen ("" when nothing)
 
 
 class ComposeMode(enum.Enum):

@@ -9,6 +9,7 @@ and fails when only the calendar is shared.
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -49,9 +50,11 @@ from app.domain.calendar import (
 )
 from app.domain.errors import AccessDenied, MailroomError, ServerError
 from app.domain.folders import FolderRef
+from app.domain.ical import SeriesExceptions
 from app.domain.mailbox import MailboxRef
 from app.domain.messages import Person
 from app.domain.rights import FolderRights, ItemRights
+from app.domain.series import occurrences_in
 from app.ews.addressing import (
     WholeGetItem,
     folder_id,
@@ -60,6 +63,7 @@ from app.ews.addressing import (
     run,
 )
 from app.ews.calendar_rows import CalendarViewItems, ViewPage, event_from_xml, series_uids, whole_range
+from app.ews.calendar_series import series_rules
 from app.ews.client import EwsClient
 from app.ews.convert import item_rights, person
 from app.ews.directory import display_name
@@ -74,6 +78,7 @@ from app.ews.folders import folder_rights as _folder_rights
 from app.ews.recurrence import from_ews_recurrence, to_ews_recurrence
 
 T = TypeVar("T")
+_log = logging.getLogger(__name__)
 
 Scope = Literal["occurrence", "series"]
 
@@ -153,7 +158,36 @@ def events(client: EwsClient, calendar: CalendarRef, start: datetime, end: datet
     elements = whole_range(ask, start)
     masters = _masters(client, calendar.folder.mailbox, series_uids(elements))
     out = [e for e in (event_from_xml(el, calendar.folder, masters) for el in elements) if e is not None]
+    if any(e.kind == "RecurringMaster" for e in out):
+        out = _expand_series(client, calendar, out, start, end, denied)
     return sorted(out, key=lambda e: (e.start, e.end, e.subject))
+
+
+def _expand_series(client: EwsClient, calendar: CalendarRef, found: list[Event], start: datetime, end: datetime,
+                   denied: str) -> list[Event]:
+    """Occurrences in place of the series masters a server listed unexpanded (grommunio Gromox does).
+
+    Exchange expands every series in a CalendarView; a master there means the server did not. Its pattern, time
+    zone and changed and removed occurrences are read (:func:`app.ews.calendar_series.series_rules`) and its
+    occurrences in the range computed (:func:`app.domain.series.occurrences_in`). A master whose pattern cannot be
+    read stays as it came, once: the calendar pane says the series is not shown in full.
+    """
+    masters = [e for e in found if e.kind == "RecurringMaster"]
+    account = client.account(calendar.folder.mailbox)
+    try:
+        with_rules, exceptions = run(client, calendar.folder.mailbox, lambda: series_rules(account, masters),
+                                     denied=denied)
+    except MailroomError as error:
+        _log.warning("Could not read the series listed unexpanded in %s: %s", calendar.name, error)
+        return found
+    out = [e for e in found if e.kind != "RecurringMaster"]
+    for master in masters:
+        full = with_rules.get(master.item_id, master)
+        if full.recurrence is None:
+            out.append(master)
+            continue
+        out.extend(occurrences_in(full, exceptions.get(master.item_id, SeriesExceptions()), start, end))
+    return out
 
 
 def _masters(client: EwsClient, mailbox: str, one_each: dict[str, str]) -> dict[str, str]:

@@ -17,32 +17,28 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from exchangelib.fields import FieldPath
 from exchangelib.items import ID_ONLY, SHALLOW, CalendarItem
-from exchangelib.properties import ItemId
 from lxml import etree
 
-from app.domain.calendar import BusyStatus, CalendarRef, Event, EventDraft
+from app.domain.calendar import CalendarRef, Event, EventDraft
 from app.domain.ical import IcsError, SeriesDraft, SeriesExceptions
 from app.domain.messages import Person
 from app.domain.rights import FolderRights
 from app.ews import calendar as calendars
-from app.ews.addressing import WholeGetItem, folder_id, folder_object, raise_first_error, run
+from app.ews.addressing import folder_id, folder_object, run
 from app.ews.calendar_rows import CalendarViewItems, event_from_xml
+from app.ews.calendar_series import series_rules
 from app.ews.client import EwsClient
-from app.ews.recurrence import from_ews_recurrence
 
 PAGE = 500
 _T = "{http://schemas.microsoft.com/exchange/services/2006/types}"
 _FIELDS = ("subject", "start", "end", "is_all_day", "location", "legacy_free_busy_status", "organizer",
            "is_meeting", "my_response_type", "type", "effective_rights", "uid", "reminder_is_set",
            "reminder_minutes_before_start")
-_MASTER_FIELDS = ("recurrence", "modified_occurrences", "deleted_occurrences", "_start_timezone")
-_EXCEPTION_FIELDS = ("subject", "start", "end", "is_all_day", "location", "legacy_free_busy_status",
-                     "reminder_is_set", "reminder_minutes_before_start")
 
 
 def _paths(names: tuple[str, ...]) -> set[FieldPath]:
@@ -72,8 +68,8 @@ class _CalendarItems(CalendarViewItems):
 
 def whole_calendar(client: EwsClient, calendar: CalendarRef) -> tuple[list[Event], dict[str, SeriesExceptions]]:
     """Every single event and series master of ``calendar`` (FindItem without a CalendarView, 500 a page), the
-    masters with their recurrence (one GetItem per 100 masters), and by master item id the series' changed and
-    removed occurrences (one GetItem per 100 changed ones).
+    masters with their recurrence, and by master item id the series' changed and removed occurrences
+    (:func:`app.ews.calendar_series.series_rules`).
     """
     account = client.account(calendar.folder.mailbox)
     folder = folder_object(account, folder_id(calendar.folder))
@@ -89,67 +85,14 @@ def whole_calendar(client: EwsClient, calendar: CalendarRef) -> tuple[list[Event
                 return out
             offset += PAGE
 
-    def rules(masters: list[Event]) -> tuple[dict[str, Event], dict[str, SeriesExceptions]]:
-        found: dict[str, Event] = {}
-        changed: list[tuple[Event, datetime, str]] = []  # master, original start, the exception's item id
-        deleted: dict[str, tuple[datetime, ...]] = {}
-        for n in range(0, len(masters), 100):
-            chunk = masters[n:n + 100]
-            got = raise_first_error(WholeGetItem(account=account).call(
-                items=[ItemId(id=e.item_id) for e in chunk], additional_fields=_paths(_MASTER_FIELDS),
-                shape=ID_ONLY))
-            for master, item in zip(chunk, got, strict=True):
-                rec = getattr(item, "recurrence", None)
-                found[master.item_id] = with_rule = replace(
-                    master, recurrence=from_ews_recurrence(rec) if rec else None, time_zone=_zone_name(item))
-                changed.extend((with_rule, _utc(o.original_start), o.id)
-                               for o in getattr(item, "modified_occurrences", None) or () if o.id and o.original_start)
-                gone = tuple(_utc(d.start) for d in getattr(item, "deleted_occurrences", None) or () if d.start)
-                if gone:
-                    deleted[master.item_id] = gone
-        modified: dict[str, list[tuple[datetime, Event]]] = {}
-        for n in range(0, len(changed), 100):
-            chunk_ = changed[n:n + 100]
-            got = raise_first_error(WholeGetItem(account=account).call(
-                items=[ItemId(id=i) for _m, _o, i in chunk_], additional_fields=_paths(_EXCEPTION_FIELDS),
-                shape=ID_ONLY))
-            for (master, original, _i), item in zip(chunk_, got, strict=True):
-                modified.setdefault(master.item_id, []).append((original, _exception(master, item)))
-        exceptions = {k: SeriesExceptions(tuple(sorted(modified.get(k, []), key=lambda m: m[0])),
-                                          tuple(sorted(deleted.get(k, ()))))
-                      for k in {*modified, *deleted}}
-        return found, exceptions
-
     where = f"{calendar.owner.name or calendar.folder.mailbox} › {calendar.name}"
     elements = run(client, calendar.folder.mailbox, find, denied=f"You cannot read {where}.")
     events = [e for e in (event_from_xml(el, calendar.folder, {}) for el in elements)
               if e is not None and e.kind in ("Single", "RecurringMaster")]
     masters = [e for e in events if e.kind == "RecurringMaster"]
-    with_rules, exceptions = run(client, calendar.folder.mailbox, lambda: rules(masters),
+    with_rules, exceptions = run(client, calendar.folder.mailbox, lambda: series_rules(account, masters),
                                  denied=f"You cannot read {where}.")
     return sorted((with_rules.get(e.item_id, e) for e in events), key=lambda e: (e.start, e.subject)), exceptions
-
-
-def _zone_name(item: Any) -> str:
-    """The IANA name of the zone a series recurs in (its StartTimeZone), "" when the server gave none."""
-    zone = getattr(item, "_start_timezone", None)
-    return str(getattr(zone, "key", "") or "")
-
-
-def _utc(value: Any) -> datetime:
-    return datetime.fromtimestamp(value.timestamp(), tz=UTC)
-
-
-def _exception(master: Event, item: Any) -> Event:
-    """One changed occurrence: the series' event with what the occurrence has of its own."""
-    try:
-        busy = BusyStatus(item.legacy_free_busy_status or "Busy")
-    except ValueError:
-        busy = BusyStatus.BUSY
-    return replace(master, item_id=item.id or "", change_key=item.changekey or "", kind="Exception",
-                   series_id=master.item_id, recurrence=None, subject=item.subject or "", start=_utc(item.start),
-                   end=_utc(item.end), all_day=bool(item.is_all_day), location=item.location or "", busy=busy,
-                   reminder_minutes=item.reminder_minutes_before_start if item.reminder_is_set else None)
 
 
 # -- import ------------------------------------------------------------------------------------------------------

@@ -22,8 +22,9 @@ from app.domain.mailbox import AuthMethod, MailboxRef, ServerVersion
 from app.ews.errors import translated
 
 AUTODISCOVER_PATH = "/autodiscover/autodiscover.svc"
+POX_PATH = "/autodiscover/autodiscover.xml"  # Outlook's POX Autodiscover, on the same hosts
 EWS_PATH = "/EWS/Exchange.asmx"
-_AUTH = {AuthMethod.NTLM: NTLM, AuthMethod.BASIC: BASIC}
+AUTH_TYPES = {AuthMethod.NTLM: NTLM, AuthMethod.BASIC: BASIC}  # exchangelib's names
 _A = f"{{{ANS}}}"
 # exchangelib's names (UserResponse.SETTINGS_MAP) of the settings we ask for.
 _SETTINGS = (
@@ -63,13 +64,19 @@ class Endpoints:
     """Where to look for a user's Exchange.
 
     Attributes:
-        autodiscover: Autodiscover URLs to try, in order.
+        autodiscover: SOAP Autodiscover URLs to try, in order.
         ews_url: The EWS URL when the user typed it in full (Autodiscover is then only asked for the automapped
             mailboxes and the display name), else "".
     """
 
     autodiscover: tuple[str, ...]
     ews_url: str = ""
+
+    @property
+    def pox(self) -> tuple[str, ...]:
+        """The POX Autodiscover URLs on the same hosts, in the same order (asked when SOAP Autodiscover fails)."""
+        return tuple(url[: -len(AUTODISCOVER_PATH)] + POX_PATH for url in self.autodiscover
+                     if url.lower().endswith(AUTODISCOVER_PATH))
 
 
 def domain_of(address: str) -> str:
@@ -139,7 +146,7 @@ def get_user_settings(url: str, address: str, username: str, password: str, auth
         AuthenticationFailed, ConnectionFailed, ServerBusy: As :func:`app.ews.errors.translate` maps them.
     """
     config = Configuration(service_endpoint=url, credentials=Credentials(username, password),
-                           auth_type=_AUTH[auth], retry_policy=FailFast())
+                           auth_type=AUTH_TYPES[auth], retry_policy=FailFast())
     protocol = AutodiscoverProtocol(config=config)
     try:
         with translated(mailbox=address, server=url):

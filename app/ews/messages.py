@@ -7,9 +7,12 @@ Blocking; call through :mod:`app.tasks` on the mailbox's queue. The actions on m
 
 from __future__ import annotations
 
+import logging
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
+from exchangelib import errors as ex
 from exchangelib.account import Account
 from exchangelib.attachments import AttachmentId, FileAttachment, ItemAttachment
 from exchangelib.fields import FieldOrder, FieldPath
@@ -35,6 +38,8 @@ from app.ews.client import EwsClient
 from app.ews.convert import DETAIL_FIELDS, LIST_FIELDS, detail, field_paths
 from app.ews.rows import summary_from_xml
 from app.ews.sync import sync_changes
+
+_log = logging.getLogger(__name__)
 
 __all__ = ["attachment_content", "attachment_contents", "delete", "find_page", "get_detail", "move",
            "set_categories", "set_flag", "set_read", "sync_changes"]
@@ -87,11 +92,20 @@ class _GetAttachment(WholeBodyParsing, GetAttachment):
     """GetAttachment, the body parsed in one piece (attachments are large)."""
 
 
-def _restriction(query: ListQuery, folder: FolderId, account: Account) -> Restriction | None:
+# Servers that cannot filter on a path refuse the whole FindItem: Exchange says ErrorUnsupportedPathForQuery,
+# other EWS servers (and Exchange for some restriction forms) ErrorInvalidRestriction.
+_REFUSED_RESTRICTION = (ex.ErrorUnsupportedPathForQuery, ex.ErrorInvalidRestriction)
+NO_BODY_SEARCH_NOTE = "Searched subject and sender only: this server cannot search message bodies."
+# Connections whose server refused a body search: later searches leave the body out at once.
+_NO_BODY_SEARCH: weakref.WeakSet[EwsClient] = weakref.WeakSet()
+
+
+def _restriction(query: ListQuery, folder: FolderId, account: Account, *, body: bool = True) -> Restriction | None:
     parts: list[Q] = []
     text = query.search.strip()
     if text:
-        parts.append(Q(subject__icontains=text) | Q(author__icontains=text) | Q(body__icontains=text))
+        words = Q(subject__icontains=text) | Q(author__icontains=text)
+        parts.append(words | Q(body__icontains=text) if body else words)
     if query.unread_only:
         parts.append(Q(is_read=False))
     if query.category:
@@ -123,7 +137,8 @@ def find_page(client: EwsClient, folder: FolderRef, query: ListQuery, offset: in
         client: The signed-in user's connection.
         folder: The folder (of any mailbox the user can read it in).
         query: Sort order, search text (subject, From or body contain it, case-insensitive), unread only,
-            category.
+            category. When the server refuses to search bodies, the search covers subject and From only and
+            the page's ``note`` says so.
         offset: Index of the first row.
         limit: Rows wanted (at most 1000, Exchange's cap).
         on_wait: Told when Exchange is busy and the call waits to retry.
@@ -142,9 +157,27 @@ def find_page(client: EwsClient, folder: FolderRef, query: ListQuery, offset: in
     restriction = _restriction(query, fid, account)
     order = _order(query)
 
+    def find(where: Restriction | None) -> tuple[int, list[MessageSummary]]:
+        return _FindItemPage(account=account, page_size=limit).page(fid, fields, where, order, offset, limit)
+
+    def without_bodies() -> Page:
+        total, rows = find(_restriction(query, fid, account, body=False))
+        return Page(offset=offset, items=tuple(rows), total=total, note=NO_BODY_SEARCH_NOTE)
+
     def work() -> Page:
-        total, rows = _FindItemPage(account=account, page_size=limit).page(
-            fid, fields, restriction, order, offset, limit)
+        searching = bool(query.search.strip())
+        if searching and client in _NO_BODY_SEARCH:
+            return without_bodies()  # known from an earlier page: no refused round trip each time
+        try:
+            total, rows = find(restriction)
+        except _REFUSED_RESTRICTION as refused:
+            if not searching:
+                raise
+            # The server refused the body part of the search (grommunio Gromox does): search what it can.
+            _log.info("FindItem refused the body search (%s); searching subject and sender only", refused)
+            page = without_bodies()
+            _NO_BODY_SEARCH.add(client)
+            return page
         return Page(offset=offset, items=tuple(rows), total=total)
 
     return run(client, folder.mailbox, work, denied=f"You have no right to read {place(folder)}.", on_wait=on_wait)

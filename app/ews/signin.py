@@ -2,7 +2,8 @@
 
 Steps (each reported through ``progress``; ``cancelled`` is checked between them):
 
-1. Autodiscover (:mod:`app.ews.discovery`) at the given server, else at the standard URLs for the address's domain.
+1. Autodiscover (:mod:`app.ews.discovery`) at the given server, else at the standard URLs for the address's domain;
+   where SOAP Autodiscover fails, POX Autodiscover on the same hosts (:mod:`app.ews.pox_discovery`), as Outlook.
    With a full EWS URL it is only asked for the display name and the automapped mailboxes, and may fail.
 2. For AUTO, one unauthenticated POST to the EWS URL: the 401's ``WWW-Authenticate`` offers NTLM and/or Basic.
 3. One GetFolder of the user's Inbox proves the password; the display name comes from Autodiscover (else one
@@ -38,6 +39,7 @@ from exchangelib.protocol import BaseProtocol, Protocol
 
 from app.domain.errors import (
     AuthenticationFailed,
+    AutodiscoverUnavailable,
     Cancelled,
     CertificateUntrusted,
     ConnectionFailed,
@@ -50,12 +52,14 @@ from app.domain.folders import FolderNode
 from app.domain.mailbox import AuthMethod, MailboxRef, ServerVersion
 from app.ews.client import EwsClient
 from app.ews.directory import display_name
-from app.ews.discovery import Endpoints, UserSettings, domain_of, endpoints_for, get_user_settings
+from app.ews.discovery import EWS_PATH, Endpoints, UserSettings, domain_of, endpoints_for, get_user_settings
 from app.ews.errors import tls_failure
 from app.ews.folders import open_inbox
+from app.ews.pox_discovery import get_pox_settings
 
 T = TypeVar("T")
 APP_NAME = "Mailroom"
+_log = logging.getLogger(__name__)
 PROBE_TIMEOUT = 15  # seconds, for the unauthenticated probe and for reading a certificate
 
 
@@ -126,7 +130,8 @@ def sign_in(req: SignInRequest, progress: Callable[[str], None], cancelled: Call
         AuthenticationFailed: Wrong user name or password (UnsupportedAuthentication: only OAuth on offer).
         MailboxNotFound: Autodiscover knows no such user.
         CertificateUntrusted: The server's certificate is not trusted (the user may trust it explicitly).
-        ConnectionFailed: Server unreachable, or not Exchange.
+        ConnectionFailed: Server unreachable, or not Exchange (AutodiscoverUnavailable: it answered, but offers
+            no Autodiscover; the message suggests the full EWS address).
         ServerBusy: Exchange kept throttling.
         Cancelled: ``cancelled()`` said so.
     """
@@ -183,21 +188,23 @@ def _found(count: int) -> str:
 
 def _discover(req: SignInRequest, endpoints: Endpoints, address: str, username: str, trust: _Trust,
               step: Callable[[str], None]) -> UserSettings | None:
-    """Ask the Autodiscover endpoints in turn; the first answer wins.
+    """Ask the Autodiscover endpoints in turn, SOAP first, then POX as Outlook does; the first answer wins.
 
     With a full EWS URL the answer is optional (None when no endpoint answers). Otherwise a wrong password,
-    an unknown user, a busy server or a cancel ends the search at once; an unreachable endpoint or one with an
-    untrusted certificate lets the next one try.
+    an unknown user, a busy server or a cancel ends the search at once; an unreachable endpoint, one without
+    Autodiscover or one with an untrusted certificate lets the next one try.
     """
     optional = bool(endpoints.ews_url)
     failures: list[MailroomError] = []
-    for url in endpoints.autodiscover:
+    attempts = [(url, get_user_settings, "") for url in endpoints.autodiscover]
+    attempts += [(url, get_pox_settings, " (Outlook Autodiscover)") for url in endpoints.pox]
+    for url, get_settings, kind in attempts:
         if failures:
-            step(f"Trying {urlsplit(url).netloc}…")
+            step(f"Trying {urlsplit(url).netloc}{kind}…")
         try:
-            def ask(url: str = url) -> UserSettings:
+            def ask(url: str = url, get_settings: _SettingsCall = get_settings) -> UserSettings:
                 auth = _negotiate(url) if req.auth is AuthChoice.AUTO else _METHODS[req.auth]
-                return get_user_settings(url, address, username, req.password, auth)
+                return get_settings(url, address, username, req.password, auth)
 
             return trust.run(url, ask)
         except Cancelled:
@@ -207,6 +214,7 @@ def _discover(req: SignInRequest, endpoints: Endpoints, address: str, username: 
                 return None
             raise
         except (CertificateUntrusted, ConnectionFailed) as error:
+            _log.info("Autodiscover at %s failed: %s", url, error)
             failures.append(error)
     if optional:
         return None
@@ -214,10 +222,34 @@ def _discover(req: SignInRequest, endpoints: Endpoints, address: str, username: 
     if untrusted is not None:
         raise untrusted
     if req.server.strip():
-        raise failures[-1]
+        if all(_unreachable(f) for f in failures):
+            raise failures[-1]
+        # The server answered, but no Autodiscover there: many EWS servers have none. Say what to type instead.
+        base = urlsplit(endpoints.autodiscover[0])
+        ews_url = f"{base.scheme}://{base.netloc}{EWS_PATH}"
+        raise AutodiscoverUnavailable(f"{base.netloc} did not answer the automatic lookup (Autodiscover). Enter "
+                                      f"the full Exchange Web Services address as the server, for example "
+                                      f"{ews_url}, and try again.", ews_url)
     domain = domain_of(address)
     raise ConnectionFailed(f"Could not find the Exchange server for {domain} automatically. Enter the server name "
                            f"(for example mail.{domain}) or the full EWS address, and try again.")
+
+
+_SettingsCall = Callable[[str, str, str, str, AuthMethod], UserSettings]
+_NETWORK_ERRORS = (requests.exceptions.ConnectionError, requests.exceptions.Timeout, ConnectionError, TimeoutError)
+
+
+def _unreachable(error: BaseException) -> bool:
+    """True when the server could not be reached at all (no HTTP answer), as opposed to answering without
+    Autodiscover."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, _NETWORK_ERRORS):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def _negotiate(url: str) -> AuthMethod:

@@ -123,6 +123,7 @@ class MessageListModel(QAbstractTableModel):
         self._folder: FolderRef | None = None
         self._query = ListQuery()
         self._total = 0
+        self._note = ""
         self._generation = 0
         self._in_flight: Any = None  # the pending request's handle (or True when it returned none)
         self._exhausted = False
@@ -148,6 +149,11 @@ class MessageListModel(QAbstractTableModel):
     def total(self) -> int:
         """Items in the folder (or matching the search) on the server, loaded or not."""
         return self._total
+
+    @property
+    def note(self) -> str:
+        """What the server could not do for the current query (e.g. search bodies), in words; "" when nothing."""
+        return self._note
 
     @property
     def generation(self) -> int:
@@ -198,6 +204,7 @@ class MessageListModel(QAbstractTableModel):
         self._rows = []
         self._row_of = {}
         self._total = 0
+        self._note = ""
         self._exhausted = folder is None
         self._gone = set()
         self.endResetModel()
@@ -494,6 +501,8 @@ class MessageListModel(QAbstractTableModel):
         fresh = [m for m in page.items if m.item_id not in present and m.item_id not in self._gone]
         if not page.items:
             self._exhausted = True
+        if page.note:
+            self._note = page.note
         new_total = max(page.total, len(self._rows) + len(fresh))
         total_changed = new_total != self._total
         self._total = new_total

@@ -389,10 +389,13 @@ class MainWindow(QMainWindow):
     def _on_page_loaded(self, offset: int, _added: int) -> None:
         if self.list_model.rowCount() == 0:
             search = self.list_model.query.search
+            note = f" {self.list_model.note}" if self.list_model.note else ""
             self.list_view.set_placeholder(
-                f"No messages match “{search}”." if search else "There are no messages in this folder."
+                f"No messages match “{search}”.{note}" if search else "There are no messages in this folder."
             )
         self.update_folder_label()
+        if offset == 0 and self.list_model.note:
+            self.show_error(self.list_model.note, kind="info")
         if offset == 0 and self._select_first and self.list_model.rowCount():
             self._select_first = False
             self.list_view.select_row(0)
@@ -494,7 +497,9 @@ class MainWindow(QMainWindow):
         what = f"{total} found" if search else f"{total} message{'s' if total != 1 else ''}"
         node = self.sidebar_model.folder_node(self._folder)
         unread = f", {node.unread} unread" if node is not None and node.unread and not search else ""
-        self.folder_label.setText(f"{self._place()}: {what}{unread}")
+        note = f" {self.list_model.note}" if self.list_model.note else ""
+        self.folder_label.setText(f"{self._place()}: {what}{unread}.{note}" if note
+                                  else f"{self._place()}: {what}{unread}")
 
     # -- messages to the user ------------------------------------------------------------------------------
     def show_error(self, text: str, kind: str = "error") -> None:

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from app import paths
 from app.domain.errors import (
     AuthenticationFailed,
+    AutodiscoverUnavailable,
     ConnectionFailed,
     InvalidAddress,
     MailboxNotFound,
@@ -140,6 +141,8 @@ def _headline_for(error: BaseException) -> str:
         return "Unknown user."
     if isinstance(error, ServerBusy):
         return "The server is busy."
+    if isinstance(error, AutodiscoverUnavailable):
+        return "Enter the full server address."
     if isinstance(error, ConnectionFailed):
         return "The server could not be reached."
     return "Sign-in failed."
@@ -474,6 +477,9 @@ class SignInDialog(QDialog):
             )
         elif isinstance(error, MailboxNotFound):
             self._show_error(text, self.address_edit, title)
+        elif isinstance(error, AutodiscoverUnavailable):
+            self._show_error(text, self.server_edit, title)
+            self.server_edit.selectAll()  # typing the suggested address replaces the host name
         elif isinstance(error, ConnectionFailed):
             self._show_error(text, self.server_edit, title)
         else:

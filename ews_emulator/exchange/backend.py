@@ -137,3 +137,8 @@ class ExchangeBackend:
         from ews_emulator.autodiscover import answer_autodiscover
 
         return answer_autodiscover(self, principal, body, headers)
+
+    def handle_pox_autodiscover(self, principal: str, body: bytes, headers: Mapping[str, str]) -> HttpResult:
+        from ews_emulator.pox_autodiscover import answer_pox_autodiscover
+
+        return answer_pox_autodiscover(self, principal, body)

@@ -25,6 +25,7 @@ from ews_emulator.exchange.context import Ctx
 from ews_emulator.ops.itemxml import render_item
 from ews_emulator.ops.shapes import ItemShape
 from ews_emulator.ops.timezones import UTC_ZONE, Zone, zone
+from ews_emulator.quirks import Quirk
 from ews_emulator.rights import Access
 from ews_emulator.soap import T_NS, bool_text, m, t
 from ews_emulator.store import Folder, ItemRow
@@ -298,7 +299,10 @@ def calendar_view(ctx: Ctx, folder: Folder, acc: Access, view: etree._Element, s
         (folder.id, end, start, start, end), order="start_ts ASC, id ASC")
     entries: list[tuple[int, int, int, ItemRow, Occurrence | None]] = []
     for row in rows:
-        if row.recurring and row.element == "CalendarItem":
+        if row.recurring and row.element == "CalendarItem" and ctx.backend.quirks.on(Quirk.CALENDAR_VIEW_MASTERS):
+            if expand(row, start, end) and row.start_ts is not None and row.end_ts is not None:
+                entries.append((row.start_ts, row.end_ts, row.id, row, None))  # the series, unexpanded
+        elif row.recurring and row.element == "CalendarItem":
             for occ in expand(row, start, end):
                 entries.append((occ.start, occ.end, row.id, row, occ))
         elif row.start_ts is not None and row.end_ts is not None:

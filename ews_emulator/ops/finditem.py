@@ -23,6 +23,7 @@ from ews_emulator.ops.calendarview import calendar_view
 from ews_emulator.ops.itemxml import check_find_shape, render_item
 from ews_emulator.ops.restrictions import register_functions, restriction_sql, sort_sql
 from ews_emulator.ops.shapes import ItemShape, parse_item_shape
+from ews_emulator.quirks import Quirk
 from ews_emulator.rights import Access
 from ews_emulator.soap import M_NS, T_NS, bool_text, m, t
 from ews_emulator.store import Folder
@@ -67,6 +68,10 @@ def _find_in_folder(ctx: Ctx, req: etree._Element, shape: ItemShape, ref: etree.
     _items(ctx, root, rows, acc, shape)
 
 
+def _names_body(restriction: etree._Element) -> bool:
+    return any(el.get("FieldURI") == "item:Body" for el in restriction.iter(f"{_T}FieldURI"))
+
+
 def _where(ctx: Ctx, req: etree._Element, folder: Folder) -> tuple[str, list[object]]:
     traversal = req.get("Traversal") or "Shallow"
     clauses = ["folder_id = ?", "is_associated = ?"]
@@ -75,6 +80,8 @@ def _where(ctx: Ctx, req: etree._Element, folder: Folder) -> tuple[str, list[obj
         clauses.append("0")
     restriction = req.find(f"{_M}Restriction")
     if restriction is not None:
+        if ctx.backend.quirks.on(Quirk.NO_BODY_SEARCH) and _names_body(restriction):
+            raise EwsError("ErrorUnsupportedPathForQuery", "The property item:Body can't be used in a restriction.")
         sql = restriction_sql(restriction)
         clauses.append(sql.sql)
         params.extend(sql.params)

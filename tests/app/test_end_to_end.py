@@ -400,3 +400,24 @@ def test_my_access_remove_mailbox_and_save_attachment(qtbot, emulator, drive, tm
     d.window.commands.save_attachment(attachment, str(target))
     qtbot.waitUntil(lambda: "Saved saved.bin" in d.window.statusBar().currentMessage(), timeout=WAIT_MS)
     assert target.stat().st_size == attachment.size
+
+
+def test_search_on_a_server_that_cannot_search_bodies_says_what_it_left_out(qtbot, start_fresh_emulator,
+                                                                            drive) -> None:
+    emu = start_fresh_emulator(quirks=["no-body-search"])
+    d = drive(emu, "alice")
+    d.wait_mailboxes(OWN, SUPPORT)
+    d.open_folder(SUPPORT)
+    word = d.app.list_model.summary(0).subject.split()[0]
+    d.window.commands.search(word)
+    qtbot.waitUntil(lambda: d.app.list_model.query.search == word and not d.app.list_model.is_loading()
+                    and d.app.list_model.rowCount() > 0, timeout=WAIT_MS)
+    assert any(word.casefold() in m.subject.casefold() for m in d.app.list_model.summaries())
+    said = "Searched subject and sender only: this server cannot search message bodies."
+    assert said in d.window.folder_label.text()
+    assert d.window.message_bar.text() == said
+    assert d.window.message_bar.history()[-1] == ("info", said)
+    d.window.commands.clear_search()
+    qtbot.waitUntil(lambda: not d.app.list_model.query.search and not d.app.list_model.is_loading(),
+                    timeout=WAIT_MS)
+    assert "cannot search" not in d.window.folder_label.text()

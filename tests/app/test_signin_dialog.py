@@ -210,3 +210,19 @@ def test_prefill_shows_the_last_account_and_why(qtbot, service) -> None:
     assert not dialog.remember_check.isChecked()
     assert dialog.info_banner.isVisible() and "refused" in dialog.info_banner.text()
     qtbot.waitUntil(dialog.password_edit.hasFocus, timeout=2000)
+
+
+def test_a_server_without_autodiscover_gets_the_full_address_suggested(qtbot, dialog, start_fresh_emulator) -> None:
+    emu = start_fresh_emulator(quirks=["no-soap-autodiscover", "no-pox-autodiscover"])
+    fill(qtbot, dialog, "alice@example.com", "alice-pass", emu.base_url)
+    qtbot.mouseClick(dialog.sign_in_button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, dialog)
+    text = dialog.error_text()
+    assert text.startswith("Enter the full server address.")
+    assert emu.ews_url in text
+    assert "does not look like Exchange" not in text and "could not be reached" not in text
+    assert dialog.server_edit.hasFocus() and dialog.server_edit.selectedText() == emu.base_url
+
+    qtbot.keyClicks(dialog.server_edit, emu.ews_url)  # replaces the selection
+    with qtbot.waitSignal(dialog.accepted, timeout=SIGN_IN_MS):
+        qtbot.mouseClick(dialog.sign_in_button, Qt.MouseButton.LeftButton)

@@ -5,6 +5,9 @@ from __future__ import annotations
 from app.domain.calendar import CalendarRef, Event
 from app.domain.rights import ALLOWED, Capability
 
+# An occurrence computed from its series' pattern has no id of its own on such a server: only its series can change.
+_COMPUTED = "This server lists only the whole series: open the event to change or delete the series."
+
 
 def place(calendar: CalendarRef) -> str:
     """"Sales Team › Calendar" (the owner, then the calendar)."""
@@ -38,6 +41,8 @@ def can_edit(calendar: CalendarRef | None, event: Event | None) -> Capability:
     if not opened:
         return opened
     assert calendar is not None and event is not None
+    if event.computed:
+        return Capability(False, _COMPUTED)
     if not event.rights.modify:
         if event.rights.delete:
             return Capability(False, f"You cannot change events in {place(calendar)}.")
@@ -50,6 +55,8 @@ def can_delete(calendar: CalendarRef | None, event: Event | None) -> Capability:
     if not opened:
         return opened
     assert calendar is not None and event is not None
+    if event.computed:
+        return Capability(False, _COMPUTED)
     if not event.rights.delete:
         if event.rights.modify:
             return Capability(False, f"You may change but not delete events in {place(calendar)}.")

@@ -319,6 +319,11 @@ class CalendarPane(QWidget):
         self.loaded.add(key)
         self._show_events()
         self.anything_loaded.emit()
+        # A series the server listed unexpanded and Mailroom could not compute (its pattern is unreadable).
+        whole = next((e for e in events if e.kind == "RecurringMaster" and not e.computed), None)
+        if whole is not None:
+            self.status.emit(f"“{whole.subject}” in {access.place(cal)} repeats, but the server sent only the "
+                             "series, not its occurrences: it is shown once, at its first occurrence.")
 
     def _on_calendar_changed(self, folder: Any) -> None:
         key = folder.key

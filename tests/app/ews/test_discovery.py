@@ -93,3 +93,10 @@ def test_an_unreachable_endpoint_is_a_connection_failure() -> None:
     with pytest.raises(ConnectionFailed):
         get_user_settings(f"http://127.0.0.1:{port}{AD}", "alice@example.com", "alice@example.com", "alice-pass",
                           AuthMethod.NTLM)
+
+
+def test_pox_autodiscover_is_asked_on_the_same_hosts_after_soap() -> None:
+    assert endpoints_for("alice@example.com").pox == (
+        "https://example.com/autodiscover/autodiscover.xml", "https://autodiscover.example.com/autodiscover/autodiscover.xml")
+    assert endpoints_for("alice@example.com", "mail.example.com:8443").pox == (
+        "https://mail.example.com:8443/autodiscover/autodiscover.xml",)
