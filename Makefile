@@ -48,8 +48,9 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
+# PYTEST_ARGS: e.g. `make test PYTEST_ARGS=tests/app/test_compose.py` (the default is the whole suite).
 test: lint
-	QT_QPA_PLATFORM=offscreen $(BIN)/pytest
+	QT_QPA_PLATFORM=offscreen $(BIN)/pytest $(PYTEST_ARGS)
 
 demo: setup
 	$(BIN)/python -m app --demo

@@ -19,7 +19,10 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$REPO/build/fresh-debian
 ROOT=$WORK/root
 BASE_TAR=$WORK/base-$SUITE-minbase-${INCLUDE//,/-}.tar
+SHARED=${FRESH_DEBIAN_SHARED:-$REPO/../shared}   # CI lays shared/ beside the clone
+PYTEST_ARGS=${FRESH_DEBIAN_PYTEST_ARGS:-}           # e.g. one test file, while working on this script
 USER_NAME=newcomer
+FAILED=""
 
 log() { printf '\n== fresh-debian: %s\n' "$*"; }
 die() { printf 'fresh-debian: %s\n' "$*" >&2; exit 1; }
@@ -138,8 +141,10 @@ else
     stage_end
 fi
 
-# --- what a machine on this network needs: DNS and the TLS roots this machine trusts ------------------------
+# --- what any installed machine has and a debootstrapped tree lacks: DNS, /etc/hosts (the suite signs in to
+# the emulator as "localhost"), and the TLS roots this machine's network needs ------------------------------
 cp -L /etc/resolv.conf "$ROOT/etc/resolv.conf"
+cp -L /etc/hosts "$ROOT/etc/hosts"
 if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
     mkdir -p "$ROOT/etc/ssl/certs"
     cp -L /etc/ssl/certs/ca-certificates.crt "$ROOT/etc/ssl/certs/ca-certificates.crt"
@@ -168,8 +173,8 @@ put_project() {
     local user=$1 home=/root
     [ "$user" = root ] || home=/home/$user
     git clone --quiet --no-hardlinks "$REPO" "$ROOT$home/mailroom"
-    if [ -d "$REPO/../shared" ]; then
-        cp -a "$REPO/../shared" "$ROOT$home/shared"
+    if [ -d "$SHARED" ]; then
+        cp -a "$SHARED/." "$ROOT$home/shared"
     fi
     chroot "$ROOT" chown -R "$user:$user" "$home/mailroom"
     [ ! -d "$ROOT$home/shared" ] || chroot "$ROOT" chown -R "$user:$user" "$home/shared"
@@ -212,7 +217,7 @@ stage_start "root: make test (set-up: apt + pip)"
 in_root root "cd mailroom && make setup"
 stage_end
 stage_start "root: make test (lint + suite)"
-in_root root "cd mailroom && python3 --version && make test"
+in_root root "cd mailroom && python3 --version && make test PYTEST_ARGS='$PYTEST_ARGS'" || FAILED="$FAILED root-make-test"
 stage_end
 
 # 3. The user again, with what an interrupted `python3 -m venv` leaves: an interpreter and no pip.
@@ -223,4 +228,5 @@ grep -qF "incomplete" "$WORK/user-repair.log" || die "make setup did not say it 
 in_root "$USER_NAME" "cd mailroom && .venv/bin/python -m pip --version && .venv/bin/python -c 'import PySide6.QtWebEngineWidgets'"
 stage_end
 
+[ -z "$FAILED" ] || die "failed:$FAILED (the output above says why)"
 log "passed"
