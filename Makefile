@@ -86,7 +86,7 @@ fresh-test:
 	@bash tools/fresh_debian.sh
 
 clean:
-	rm -rf build dist *.egg-info .pytest_cache .ruff_cache .import_linter_cache
+	rm -rf --one-file-system build dist *.egg-info .pytest_cache .ruff_cache .import_linter_cache
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
 
 distclean: clean

@@ -4,7 +4,8 @@
 # beside it, when there is one) goes in, then:
 #   1. as an ordinary user, with python3-venv removed: `make setup` must stop and print the apt-get command
 #      that installs python3-venv; then, python3-venv back as debootstrap had it, the one for Qt's libraries;
-#   2. as root: `make test`, which must install the Debian packages Qt needs by itself (tools/system_deps.sh);
+#   2. as root, python3-venv gone again: `make test`, which must install it and the Debian packages Qt needs
+#      by itself (tools/system_deps.sh); then the demo, offscreen, saving a screenshot;
 #   3. as the ordinary user again, with a half-made .venv (no pip): `make setup` must rebuild it and pass.
 # So a set-up step that only works where it was already done fails here, not on a newcomer's machine.
 #
@@ -200,33 +201,57 @@ if in_root "$USER_NAME" "cd mailroom && make setup" >"$WORK/user-venv.log" 2>&1;
     cat "$WORK/user-venv.log"
     die "make setup as a user passed without python3-venv"
 fi
+cat "$WORK/user-venv.log"
 expect_fail_with "$WORK/user-venv.log" "apt-get install" "python3-venv"
-grep -F "apt-get" "$WORK/user-venv.log"
 [ ! -e "$ROOT/home/$USER_NAME/mailroom/.venv" ] || die "a half-made .venv was left behind without python3-venv"
-in_root root "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null"
+in_root root "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv" >/dev/null 2>&1
 if in_root "$USER_NAME" "cd mailroom && make setup" >"$WORK/user-qt.log" 2>&1; then
     cat "$WORK/user-qt.log"
     die "make setup as a user passed without Qt's libraries"
 fi
+cat "$WORK/user-qt.log"
 expect_fail_with "$WORK/user-qt.log" "apt-get install" "libnss3" "libnspr4" "libxkbfile1" "fonts-dejavu-core"
-grep -F "apt-get" "$WORK/user-qt.log"
+# python3-venv goes again: root's `make test` must install it as well as Qt's packages, from python3, make, git.
+in_root root "DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq python3-venv python3.11-venv" >/dev/null 2>&1
 stage_end
 
 # 2. root: make test does the whole set-up, Debian packages included (the bundle is built by the host's run).
-stage_start "root: make test (set-up: apt + pip)"
-in_root root "cd mailroom && make setup"
+stage_start "root: make setup (apt + pip)"
+if ! in_root root "cd mailroom && make setup" >"$WORK/root-setup.log" 2>&1; then
+    tail -n 60 "$WORK/root-setup.log"
+    die "make setup as root failed on a fresh Debian $SUITE (log: $WORK/root-setup.log)"
+fi
+grep -E '^(system-deps|setup):' "$WORK/root-setup.log"
 stage_end
 stage_start "root: make test (lint + suite)"
 in_root root "cd mailroom && python3 --version && make test PYTEST_ARGS='$PYTEST_ARGS'" || FAILED="$FAILED root-make-test"
+stage_end
+# What `make demo` starts, with a picture instead of a window (no display here): the demo sign-in and a
+# message rendered by QtWebEngine, with the libraries of this fresh system.
+stage_start "root: the demo, offscreen, saves a screenshot"
+if in_root root "cd mailroom && QT_QPA_PLATFORM=offscreen .venv/bin/python -m app --demo --screenshot /tmp/demo.png" \
+    >"$WORK/demo.log" 2>&1 && [ -s "$ROOT/tmp/demo.png" ]; then
+    echo "demo: $(stat -c %s "$ROOT/tmp/demo.png") bytes of PNG"
+else
+    tail -n 40 "$WORK/demo.log"
+    FAILED="$FAILED demo"
+fi
 stage_end
 
 # 3. The user again, with what an interrupted `python3 -m venv` leaves: an interpreter and no pip.
 stage_start "user: make setup repairs a half-made .venv"
 in_root "$USER_NAME" "cd mailroom && rm -rf .venv && python3 -m venv --without-pip .venv"
-in_root "$USER_NAME" "cd mailroom && make setup" 2>&1 | tee "$WORK/user-repair.log"
-grep -qF "incomplete" "$WORK/user-repair.log" || die "make setup did not say it rebuilt the half-made .venv"
-in_root "$USER_NAME" "cd mailroom && .venv/bin/python -m pip --version && .venv/bin/python -c 'import PySide6.QtWebEngineWidgets'"
+if in_root "$USER_NAME" "cd mailroom && make setup" >"$WORK/user-repair.log" 2>&1 &&
+    in_root "$USER_NAME" "cd mailroom && .venv/bin/python -m pip --version && .venv/bin/python -c 'import PySide6.QtWebEngineWidgets'" \
+        >>"$WORK/user-repair.log" 2>&1; then
+    grep -E '^(system-deps|setup):|^pip ' "$WORK/user-repair.log"
+    grep -qF "incomplete" "$WORK/user-repair.log" || FAILED="$FAILED user-venv-repair(no-message)"
+else
+    tail -n 40 "$WORK/user-repair.log"
+    FAILED="$FAILED user-venv-repair"
+fi
 stage_end
 
-[ -z "$FAILED" ] || die "failed:$FAILED (the output above says why)"
+[ -z "$FAILED" ] || die "failed:$FAILED (the output above says why; the tree is kept in $ROOT)"
+remove_root
 log "passed"
