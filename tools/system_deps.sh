@@ -8,20 +8,24 @@
 #                                    loads link against resolves (ldd), so a Qt update that needs a library
 #                                    PACKAGES does not install fails here, with the package to add, and not
 #                                    at import time with "cannot open shared object file"
+#   sh tools/system_deps.sh --packages
+#                                    print the Debian packages, one a line
 #
 # As root with apt-get, installs what is missing. Otherwise prints the exact apt-get command and fails.
 # On a machine without dpkg (not Debian), says what it cannot check and carries on.
 set -eu
 
 # The Debian 12 packages whose libraries PySide6's Qt (offscreen and xcb) and QtWebEngine's Chromium link
-# against, found by `--libs` on a minimal Debian 12 (debootstrap --variant=minbase, tools/fresh_debian.sh).
+# against, found by `--libs` on a minimal Debian 12 (debootstrap --variant=minbase, tools/fresh_debian.sh);
+# tests/test_setup_tools.py checks that every system library they load comes with these. (libgssapi-krb5-2,
+# for QtNetwork, also comes with git; it is listed so that it does not depend on git being there.)
 # fonts-dejavu-core is not a library: without any font Qt draws every glyph as an empty box, silently.
 PACKAGES="libegl1 libgl1 libxkbcommon0 libfontconfig1 libfreetype6 libdbus-1-3 libglib2.0-0 libx11-xcb1
 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-randr0 libxcb-render-util0 libxcb-shape0
 libxcb-xkb1 libxkbcommon-x11-0 fonts-dejavu-core
 libnss3 libnspr4 libxcomposite1 libxdamage1 libxrandr2 libxtst6 libasound2 libxkbfile1
 libx11-6 libxext6 libxfixes3 libgbm1 libxcb1 libxcb-glx0 libxcb-render0 libxcb-shm0 libxcb-sync1 libxcb-xfixes0
-libxcb-dri3-0 libxcb-util1"
+libxcb-dri3-0 libxcb-util1 libgssapi-krb5-2"
 
 # Which Debian package ships each system library that Qt links against: `--libs` names the package to add
 # when one is missing (on a fresh machine the library is absent, so dpkg cannot be asked).
@@ -40,6 +44,8 @@ libGL.so.1 libgl1
 libGLX.so.0 libglx0
 libOpenGL.so.0 libopengl0
 libgbm.so.1 libgbm1
+libgssapi_krb5.so.2 libgssapi-krb5-2
+libbrotlidec.so.1 libbrotli1
 libdrm.so.2 libdrm2
 libexpat.so.1 libexpat1
 libnspr4.so libnspr4
@@ -232,6 +238,9 @@ print(os.path.dirname(s.origin) if s else '')")
 }
 
 case "${1:-}" in
+    --packages)
+        echo "$PACKAGES" | tr ' ' '\n' | grep .
+        ;;
     --libs)
         [ $# -eq 2 ] || { echo "usage: $0 --libs PYTHON" >&2; exit 2; }
         check_libs "$2"
@@ -241,7 +250,7 @@ case "${1:-}" in
         check_packages
         ;;
     *)
-        echo "usage: $0 [--libs PYTHON]" >&2
+        echo "usage: $0 [--libs PYTHON | --packages]" >&2
         exit 2
         ;;
 esac
