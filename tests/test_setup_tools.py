@@ -68,7 +68,7 @@ def _as_nobody() -> list[str]:
 
 @pytest.mark.skipif(shutil.which("dpkg-query") is None, reason="the python3-venv advice is for Debian")
 def test_a_python_without_ensurepip_gets_the_python3_venv_command() -> None:
-    # Not tmp_path: pytest makes its parent readable by root only, and the check runs as an ordinary user.
+    # Not tmp_path: pytest makes it readable by root only, and the check runs as an ordinary user.
     with tempfile.TemporaryDirectory() as tmp:
         Path(tmp).chmod(0o755)
         done = _system_deps_with_a_python_without_ensurepip(Path(tmp) / "python3")
@@ -81,8 +81,12 @@ def _system_deps_with_a_python_without_ensurepip(python: Path) -> subprocess.Com
     # A Debian python3 without python3-venv: it runs, but has no ensurepip.
     python.write_text('#!/bin/sh\ncase "$*" in *ensurepip*) exit 1;; *version_info*) echo 3.11;; esac\n')
     python.chmod(0o755)
+    # The script is copied beside it: the checkout may be where an ordinary user cannot read (/root).
+    script = python.parent / SYSTEM_DEPS.name
+    shutil.copy(SYSTEM_DEPS, script)
+    script.chmod(0o644)
     env = {"PATH": os.environ["PATH"], "PYTHON": str(python)}
-    return _run(*_as_nobody(), "sh", str(SYSTEM_DEPS), env=env)
+    return _run(*_as_nobody(), "sh", str(script), env=env, cwd=python.parent)
 
 
 def _make_dry_run(project: Path) -> str:
