@@ -1,5 +1,6 @@
 # Mailroom: the two commands a newcomer needs are `make demo` and `make test`.
-# Both build on `make setup`: Debian packages for Qt (tools/system_deps.sh), then .venv with the pinned packages.
+# Both build on `make setup`: python3-venv and the Debian packages Qt needs (tools/system_deps.sh), then .venv
+# with the pinned packages, then a check that every shared library of the installed Qt resolves.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -7,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help setup system-deps test lint demo bench bundle screenshots clean distclean
+.PHONY: help setup system-deps test lint demo bench bundle screenshots clean distclean fresh-test
 
 help:
 	@echo "make demo    start Mailroom in demo mode against the local Exchange emulator"
@@ -18,15 +19,28 @@ help:
 	@echo "make screenshots  the main window and every dialog in docs/screenshots/ (offscreen, demo tenant)"
 	@echo "make bundle  build the one-folder app bundle dist/mailroom/ with PyInstaller (pyinstaller.spec)"
 	@echo "make clean   remove caches and build output (distclean also removes .venv)"
+	@echo "make fresh-test  (root) make test in a new minimal Debian 12 chroot from a clean clone (tools/fresh_debian.sh)"
 
 setup: system-deps $(STAMP)
+	@sh tools/system_deps.sh --libs $(BIN)/python
 
 system-deps:
-	@sh tools/system_deps.sh
+	@PYTHON=$(PYTHON) sh tools/system_deps.sh
 
-# Reinstall only when pyproject.toml changed (or the venv is new).
+# A usable venv has an interpreter that runs and pip in it. One that lacks either (`python3 -m venv` stopped
+# half-way because python3-venv was missing, or the Python it was made from is gone) is rebuilt, whatever the
+# stamp says. The test is file-based, so `make help` and the like cost nothing.
+VENV_OK := $(and $(realpath $(BIN)/python),$(wildcard $(VENV)/lib/python3*/site-packages/pip/__init__.py))
+ifeq ($(VENV_OK),)
+.PHONY: $(STAMP)
+endif
+
+# Reinstall only when pyproject.toml changed (or the venv is new or broken).
 $(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@if ! $(BIN)/python -m pip --version >/dev/null 2>&1; then \
+		if [ -e $(VENV) ]; then echo "setup: $(VENV) is incomplete (no working pip): making it again"; rm -rf $(VENV); fi; \
+		$(PYTHON) -m venv $(VENV); \
+	fi
 	$(BIN)/python -m pip install --disable-pip-version-check -e '.[dev]'
 	@touch $@
 
@@ -34,8 +48,9 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
+# PYTEST_ARGS: e.g. `make test PYTEST_ARGS=tests/app/test_compose.py` (the default is the whole suite).
 test: lint
-	QT_QPA_PLATFORM=offscreen $(BIN)/pytest
+	QT_QPA_PLATFORM=offscreen $(BIN)/pytest $(PYTEST_ARGS)
 
 demo: setup
 	$(BIN)/python -m app --demo
@@ -65,8 +80,13 @@ bench: setup
 		[ -e "$$f" ] || continue; found=1; echo "== $$f"; $(BIN)/python "$$f"; \
 	done; [ $$found -eq 1 ] || echo "no benchmarks in bench/ yet"
 
+# make test in a new minimal Debian 12 root file system (debootstrap), from a clean clone of HEAD: catches a
+# set-up step that only works on a machine where it was already done. Root only; .ci/run runs it.
+fresh-test:
+	@bash tools/fresh_debian.sh
+
 clean:
-	rm -rf build dist *.egg-info .pytest_cache .ruff_cache .import_linter_cache
+	rm -rf --one-file-system build dist *.egg-info .pytest_cache .ruff_cache .import_linter_cache
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
 
 distclean: clean
