@@ -8,7 +8,6 @@ from worker threads only, one task queue per mailbox (``app.tasks``), so calls t
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -17,13 +16,11 @@ from exchangelib.extended_properties import ExtendedProperty
 from exchangelib.folders import Folder
 from exchangelib.items import Message
 
-from app.domain.errors import Cancelled, ServerBusy
 from app.domain.mailbox import AuthMethod, MailboxRef, ServerVersion
-from app.ews.errors import translated
+from app.ews import exchanges, retry
 
 T = TypeVar("T")
 _AUTH = {AuthMethod.NTLM: NTLM, AuthMethod.BASIC: BASIC}
-MAX_BUSY_RETRIES = 5
 MAX_CONNECTIONS = 4
 """HTTP connections to the server, shared by every mailbox of the user.
 
@@ -76,6 +73,7 @@ class EwsClient:
     def __init__(self, ews_url: str, username: str, password: str, auth: AuthMethod,
                  version: ServerVersion | None = None, user: MailboxRef | None = None) -> None:
         _register_extended_properties()
+        exchanges.install_recording()
         self.ews_url = ews_url
         self.auth = auth
         address = username.rpartition("\\")[2]
@@ -86,11 +84,14 @@ class EwsClient:
             auth_type=_AUTH[auth],
             version=Version(build=Build(version.major, version.minor, version.major_build, version.minor_build))
             if version else None,
-            retry_policy=FailFast(),  # ErrorServerBusy is retried by `retrying`, with a message to the user
+            # Never exchangelib's own retries: they would resend writes after a lost answer. `retrying` decides.
+            retry_policy=FailFast(),
             max_connections=MAX_CONNECTIONS,
         )
         self._accounts: dict[str, Account] = {}
         self._lock = threading.Lock()
+        self._connectivity = retry.Connectivity()
+        self.retry_policy = retry.DEFAULT_POLICY
 
     @property
     def config(self) -> Configuration:
@@ -110,28 +111,27 @@ class EwsClient:
     def own(self) -> Account:
         return self.account(self.user.address)
 
+    @property
+    def connectivity(self) -> retry.Connectivity:
+        """Whether the server answered lately; subscribers hear when it answers again after a failure."""
+        return self._connectivity
+
     def retrying(self, fn: Callable[[], T], *, mailbox: str = "", on_wait: Callable[[str], None] | None = None,
-                 cancelled: Callable[[], bool] | None = None) -> T:
-        """Run ``fn``, translating errors; when Exchange is busy, wait its back-off and try again.
+                 cancelled: Callable[[], bool] | None = None, feature: str = "") -> T:
+        """Run ``fn``, translating errors; after a transient failure try again where that is safe.
+
+        Reads are tried again after a dropped connection, an HTTP 5xx or a busy server; a write only when Exchange
+        said it was busy (it then did nothing). See :mod:`app.ews.retry`.
 
         Args:
             fn: The blocking EWS work.
             mailbox: For error messages.
             on_wait: Told "Exchange is busy; retrying in 2 s …" before each wait.
             cancelled: Polled while waiting.
+            feature: What the work is about in the user's words ("labels"), for an answer Mailroom cannot read.
         """
-        for attempt in range(MAX_BUSY_RETRIES + 1):
-            try:
-                with translated(mailbox=mailbox, server=self.ews_url):
-                    return fn()
-            except ServerBusy as busy:
-                if attempt == MAX_BUSY_RETRIES:
-                    raise
-                delay = max(0.05, busy.back_off_seconds or 2.0 * (attempt + 1))
-                if on_wait is not None:
-                    on_wait(f"Exchange is busy; retrying in {delay:.1f} s …")
-                _sleep(delay, cancelled)
-        raise AssertionError("unreachable")
+        return retry.call(fn, mailbox=mailbox, server=self.ews_url, feature=feature, on_wait=on_wait,
+                          cancelled=cancelled, connectivity=self._connectivity, policy=self.retry_policy)
 
     def close(self) -> None:
         """Close the pooled connections (every Account of this client shares one Protocol)."""
@@ -140,13 +140,3 @@ class EwsClient:
         if accounts:
             accounts[0].protocol.close()
 
-
-def _sleep(seconds: float, cancelled: Callable[[], bool] | None) -> None:
-    end = time.monotonic() + seconds
-    while True:
-        left = end - time.monotonic()
-        if left <= 0:
-            return
-        if cancelled is not None and cancelled():
-            raise Cancelled("Cancelled while waiting for a busy server.")
-        time.sleep(min(left, 0.1))
