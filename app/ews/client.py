@@ -58,6 +58,20 @@ def _register_extended_properties() -> None:
             Folder.register("size", FolderSize)
 
 
+def _reentrant_pool_lock(protocol: object) -> None:
+    """WORKAROUND for exchangelib 5.6.0 (protocol.py decrease_poolsize): a deadlock on ErrorServerBusy.
+
+    On every busy answer exchangelib shrinks the session pool: ``decrease_poolsize`` takes ``_session_pool_lock``
+    and then ``get_session()``; when every session is out with other threads, ``get_session`` calls
+    ``increase_poolsize``, which takes the same (non-reentrant) lock again: the worker hangs for good. Seen with
+    four mailboxes opening at once against a busy server. A reentrant lock lets that thread add the session and
+    take it out again.
+    """
+    lock = getattr(protocol, "_session_pool_lock", None)
+    if lock is not None and not isinstance(lock, type(threading.RLock())):
+        protocol._session_pool_lock = threading.RLock()  # type: ignore[attr-defined]
+
+
 class EwsClient:
     """The user's EWS connection.
 
@@ -104,6 +118,7 @@ class EwsClient:
             acc = self._accounts.get(address)
             if acc is None:
                 acc = Account(address, config=self._config, autodiscover=False, access_type=DELEGATE)
+                _reentrant_pool_lock(acc.protocol)
                 self._accounts[address] = acc
             return acc
 

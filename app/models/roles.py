@@ -36,6 +36,8 @@ class Roles:
     """Items in a folder (int)."""
     IsMailboxRole = _USER + 8
     """True on a mailbox (top-level) row."""
+    MailboxErrorRole = _USER + 9
+    """Why a mailbox row could not be opened (plain words), or "" when it is open or opening."""
 
     # Message list
     ItemIdRole = _USER + 20

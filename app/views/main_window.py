@@ -205,6 +205,8 @@ class MainWindow(QMainWindow):
 
         s.mailboxes.mailbox_opened.connect(self._on_mailbox_opened)
         s.mailboxes.mailbox_failed.connect(self._on_mailbox_failed)
+        s.mailboxes.mailbox_unavailable.connect(lambda _mailbox, _reason: self._pending_fallback())
+        self.sidebar.retry_requested.connect(s.mailboxes.retry)
         s.mailboxes.mailbox_removed.connect(self._on_mailbox_removed)
         s.mailboxes.status.connect(self.show_status)
         s.mail.status.connect(self.show_status)
