@@ -17,6 +17,11 @@ from enum import StrEnum
 class Quirk(StrEnum):
     """One named deviation from Exchange's documented behaviour."""
 
+    # GetUserConfiguration answers NoError but leaves out the UserConfiguration element (messages.xsd makes it
+    # optional; Exchange always sends it, or ErrorItemNotFound): how EWS servers other than Exchange answer for a
+    # configuration such as Outlook's CategoryList that they do not keep. exchangelib raises ValueError on it.
+    EMPTY_CONFIGURATION_ANSWER = "empty-configuration-answer"
+
 
 class Quirks:
     """The set of quirks switched on for one emulator (empty: behave as Exchange)."""
