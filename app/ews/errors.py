@@ -12,6 +12,7 @@ import logging
 import re
 import socket
 import ssl
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -22,6 +23,7 @@ from exchangelib import errors as ex
 from app.domain.errors import (
     AccessDenied,
     AuthenticationFailed,
+    Cancelled,
     ConnectionFailed,
     ConnectionLost,
     ItemGone,
@@ -207,9 +209,30 @@ def _feature_of(feature: str) -> str:
     return _FEATURES.get(operation, "")
 
 
-def _log(domain_error: MailroomError, error: BaseException, mailbox: str) -> None:
-    """The technical detail of a translated error, once (the handlers redact it)."""
-    record = exchanges.current()
+_deferred = threading.local()
+
+
+@contextmanager
+def logging_deferred() -> Iterator[None]:
+    """Inside the block :func:`translated` does not log: the caller logs the final outcome (:func:`log_failure`).
+
+    The retry policy uses it so that a failure tried again several times is logged once, when it is given up.
+    """
+    outer = getattr(_deferred, "on", False)
+    _deferred.on = True
+    try:
+        yield
+    finally:
+        _deferred.on = outer
+
+
+def log_failure(domain_error: MailroomError, mailbox: str = "",
+                record: exchanges.ExchangeRecord | None = None) -> None:
+    """Log the technical detail of a translated error once (its ``__cause__``; the handlers redact it)."""
+    error = domain_error.__cause__
+    if error is None or isinstance(domain_error, Cancelled):
+        return
+    record = record if record is not None else exchanges.current()
     summary = record.summary() if record is not None else "no record of the exchange"
     detail = f"{type(error).__module__}.{type(error).__name__}: {error}"[:LOG_DETAIL_CHARS]
     if isinstance(domain_error, UnexpectedAnswer):
@@ -244,5 +267,7 @@ def translated(*, mailbox: str = "", server: str = "", feature: str = "") -> Ite
             domain_error = UnexpectedAnswer(_feature_of(feature), mailbox)
         if domain_error is None:
             raise
-        _log(domain_error, error, mailbox)
+        domain_error.__cause__ = error
+        if not getattr(_deferred, "on", False):
+            log_failure(domain_error, mailbox)
         raise domain_error from error

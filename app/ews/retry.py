@@ -27,7 +27,7 @@ from typing import TypeVar
 
 from app.domain.errors import Cancelled, CertificateUntrusted, ConnectionFailed, MailroomError, ServerBusy
 from app.ews import exchanges
-from app.ews.errors import translated
+from app.ews.errors import log_failure, logging_deferred, translated
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -143,18 +143,18 @@ def call(fn: Callable[[], T], *, mailbox: str = "", server: str = "", feature: s
     while True:
         _nested.depth = 1
         try:
-            with exchanges.recording() as record, translated(mailbox=mailbox, server=server, feature=feature):
+            with exchanges.recording() as record, logging_deferred(), \
+                    translated(mailbox=mailbox, server=server, feature=feature):
                 result = fn()
         except MailroomError as error:
             _note(connectivity, error)
-            if retry >= policy.max_retries or not may_retry(error, record):
-                raise
             retry += 1
             delay = policy.delay(retry, error, rng)
-            if waited + delay > policy.max_total_wait:
+            if retry > policy.max_retries or not may_retry(error, record) or waited + delay > policy.max_total_wait:
+                log_failure(error, mailbox, record)  # once, with the detail of the last attempt
                 raise
-            log.info("Retry %d of %s for %s in %.2f s after: %s", retry, record.last_operation or "the request",
-                     mailbox or "the server", delay, type(error).__name__)
+            log.info("Retry %d for %s in %.2f s after %s (%s)", retry, mailbox or "the server", delay,
+                     type(error.__cause__ or error).__name__, record.summary())
             if on_wait is not None:
                 on_wait(_wait_text(error, delay))
             sleep(delay, cancelled)
