@@ -38,6 +38,8 @@ class Roles:
     """True on a mailbox (top-level) row."""
     MailboxErrorRole = _USER + 9
     """Why a mailbox row could not be opened (plain words), or "" when it is open or opening."""
+    MailboxRetryingRole = _USER + 10
+    """True while an unavailable mailbox is being tried again."""
 
     # Message list
     ItemIdRole = _USER + 20

@@ -41,6 +41,7 @@ class _Item:
     tree: Any = None  # the mailbox's MailboxTree, on mailbox rows
     access: str = ""
     error: str = ""  # why the mailbox could not be opened, on mailbox rows
+    retrying: bool = False  # an unavailable mailbox is being tried again
     children: list[_Item] = field(default_factory=list)
     uid: int = field(default_factory=lambda: next(_ids))
     row: int = 0
@@ -62,6 +63,7 @@ class SidebarModel(QAbstractItemModel):
     TotalCountRole = Roles.TotalCountRole
     IsMailboxRole = Roles.IsMailboxRole
     MailboxErrorRole = Roles.MailboxErrorRole
+    MailboxRetryingRole = Roles.MailboxRetryingRole
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -110,7 +112,7 @@ class SidebarModel(QAbstractItemModel):
                 self.endRemoveRows()
             existing.mailbox = mailbox
             existing.tree = tree
-            existing.error = ""
+            existing.error, existing.retrying = "", False
             existing.access = self._access_summary(tree)
             children = self._build_children(existing, tree.folders)
             if children:
@@ -136,7 +138,7 @@ class SidebarModel(QAbstractItemModel):
         shown stay. The row returns to normal when :meth:`set_tree` gives its folders."""
         existing = self._find_mailbox(mailbox.address)
         if existing is not None:
-            existing.error = reason
+            existing.error, existing.retrying = reason, False
             index = self._index_of(existing)
             self.dataChanged.emit(index, index)
             return
@@ -147,6 +149,14 @@ class SidebarModel(QAbstractItemModel):
         self._by_uid[item.uid] = item
         self._renumber(self._top)
         self.endInsertRows()
+
+    def set_retrying(self, address: str) -> None:
+        """An unavailable mailbox is being tried again (its row says so until the outcome)."""
+        item = self._find_mailbox(address)
+        if item is not None and item.error and not item.retrying:
+            item.retrying = True
+            index = self._index_of(item)
+            self.dataChanged.emit(index, index)
 
     def unavailable(self) -> dict[str, str]:
         """Address -> reason of each mailbox shown as unavailable."""
@@ -263,7 +273,7 @@ class SidebarModel(QAbstractItemModel):
                       Roles.MailboxRole: b"mailbox", Roles.AccessRole: b"access",
                       Roles.MailboxTreeRole: b"mailboxTree", Roles.UnreadCountRole: b"unread",
                       Roles.TotalCountRole: b"total", Roles.IsMailboxRole: b"isMailbox",
-                      Roles.MailboxErrorRole: b"mailboxError"})
+                      Roles.MailboxErrorRole: b"mailboxError", Roles.MailboxRetryingRole: b"mailboxRetrying"})
         return names
 
     # -- data per kind of row ------------------------------------------------------------------------------
@@ -281,6 +291,8 @@ class SidebarModel(QAbstractItemModel):
                 return folder_icon("mailbox-unavailable")
         if role == Roles.MailboxErrorRole:
             return item.error
+        if role == Roles.MailboxRetryingRole:
+            return item.retrying
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{mb.display_name} <{mb.address}>\n{item.access[:1].upper()}{item.access[1:]}"
         if role == Qt.ItemDataRole.AccessibleTextRole:

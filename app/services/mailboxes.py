@@ -18,6 +18,7 @@ Wiring (the composition root)::
     mailboxes.mailbox_opened.connect(sidebar.set_tree)
     mailboxes.mailbox_removed.connect(sidebar.remove_mailbox)
     mailboxes.mailbox_unavailable.connect(sidebar.set_unavailable)
+    mailboxes.mailbox_retrying.connect(sidebar.set_retrying)
     mailboxes.counts_updated.connect(sidebar.update_counts)
 """
 
@@ -94,6 +95,7 @@ class MailboxService(QObject):
             access; the mailbox left the list.
         mailbox_unavailable(MailboxRef, str): the mailbox could not be opened for now (reason in plain words); it
             stays in the list and is tried again by :meth:`retry` or automatically.
+        mailbox_retrying(str): an unavailable mailbox is being tried again (address).
         mailbox_removed(str): address of a mailbox taken out of the list.
         mailboxes_changed(list): the addresses in sidebar order (own, automapped, added), opening or open.
         counts_updated(FolderRef, int, int): a folder's total and unread counts changed.
@@ -103,6 +105,7 @@ class MailboxService(QObject):
     mailbox_opened = Signal(object)
     mailbox_failed = Signal(str, str)
     mailbox_unavailable = Signal(object, str)
+    mailbox_retrying = Signal(str)
     mailbox_removed = Signal(str)
     mailboxes_changed = Signal(list)
     counts_updated = Signal(object, int, int)
@@ -199,6 +202,8 @@ class MailboxService(QObject):
                                          lambda error: self._on_failed(entry, handle, error),
                                          f"Opening {address}")
         handle = entry.handle
+        if entry.error:
+            self.mailbox_retrying.emit(entry.mailbox.address)
         return handle
 
     def retry(self, address: str) -> TaskHandle[Any] | None:

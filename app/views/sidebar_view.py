@@ -123,15 +123,18 @@ class UnavailableMailboxRow(QWidget):
         layout.addWidget(icon)
         layout.addWidget(self.name_label, 1)
         layout.addWidget(self.retry_button)
-        self.set_reason(reason)
+        self.set_state(reason)
 
-    def set_reason(self, reason: str) -> None:
-        """Show why the mailbox could not be opened (tooltip and accessible description)."""
+    def set_state(self, reason: str, retrying: bool = False) -> None:
+        """Show why the mailbox could not be opened (tooltip, accessible description) and whether it is being
+        tried again (the button then waits)."""
         self.reason = reason
         text = f"Could not be opened: {reason}"
         self.setToolTip(text)
         self.name_label.setToolTip(text)
-        self.retry_button.setToolTip(f"{text}\nTry again now.")
+        self.retry_button.setText("Trying…" if retrying else "Retry")
+        self.retry_button.setEnabled(not retrying)
+        self.retry_button.setToolTip(f"{text}\n" + ("Trying again …" if retrying else "Try again now."))
         self.setAccessibleDescription(text)
 
 
@@ -216,7 +219,7 @@ class SidebarView(QTreeView):
             reason = index.data(Roles.MailboxErrorRole) or ""
             widget = self.indexWidget(index)
             if reason and isinstance(widget, UnavailableMailboxRow):
-                widget.set_reason(reason)
+                widget.set_state(reason, bool(index.data(Roles.MailboxRetryingRole)))
             elif reason:
                 widget = UnavailableMailboxRow(index.data(Roles.MailboxRole), reason)
                 widget.retry_clicked.connect(self.retry_requested)

@@ -78,15 +78,22 @@ def test_http_500_while_opening_leaves_every_mailbox_in_the_sidebar_with_a_plain
     assert emu.faults.http500 >= 2
     assert not [text for _kind, text in d.window.message_bar.history() if "HTTP" in text or "headers" in text]
 
+    sidebar = d.window.sidebar
+    sidebar.setCurrentIndex(d.app.sidebar_model.mailbox_index(OWN))
+    assert sidebar.retry_action.isVisible() and sidebar.retry_action in sidebar.actions()  # in the sidebar's menu
+
     # Retry: the connection is back, the user clicks Retry on support@'s row.
     emu._injector.rate = 0.0
-    qtbot.mouseClick(d.window.sidebar.unavailable_row(SUPPORT).retry_button, Qt.MouseButton.LeftButton)
+    button = sidebar.unavailable_row(SUPPORT).retry_button
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert not button.isEnabled() and button.text() == "Trying…"  # until the outcome
     qtbot.waitUntil(lambda: d.app.sidebar_model.tree(SUPPORT) is not None, timeout=WAIT_MS)
     # support@ answering told the service the server is back: the user's own mailbox followed by itself.
     qtbot.waitUntil(lambda: d.app.sidebar_model.tree(OWN) is not None, timeout=WAIT_MS)
     wait_settled(d)
     assert rows(d) == {OWN: "", SUPPORT: ""}
-    assert d.window.sidebar.unavailable_row(SUPPORT) is None
+    assert sidebar.unavailable_row(SUPPORT) is None and sidebar.unavailable_row(OWN) is None
+    assert not sidebar.retry_action.isVisible()
     d.open_folder(SUPPORT)
 
 

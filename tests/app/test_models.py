@@ -434,8 +434,11 @@ def test_an_unavailable_mailbox_is_a_row_with_its_reason_until_its_folders_arriv
     assert "Exchange is busy." in support.data(Qt.ItemDataRole.ToolTipRole)
     assert model.unavailable() == {"support@example.com": "Exchange is busy.",
                                    "sales@example.com": "The connection was interrupted."}
+    model.set_retrying("support@example.com")
+    assert model.mailbox_index("support@example.com").data(Roles.MailboxRetryingRole) is True
     model.set_unavailable(MailboxRef("support@example.com", "Customer Support"), "Still busy.")
     assert model.mailbox_index("support@example.com").data(Roles.MailboxErrorRole) == "Still busy."
+    assert model.mailbox_index("support@example.com").data(Roles.MailboxRetryingRole) is False
     model.set_tree(support_tree())  # it opened after all
     support = model.mailbox_index("support@example.com")
     assert support.data(Roles.MailboxErrorRole) == "" and model.rowCount(support) == 5
