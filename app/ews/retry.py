@@ -25,7 +25,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from app.domain.errors import Cancelled, CertificateUntrusted, ConnectionFailed, MailroomError, ServerBusy
+from app.domain.errors import (
+    Cancelled,
+    CertificateUntrusted,
+    ConnectionFailed,
+    ConnectionLost,
+    MailroomError,
+    ServerBusy,
+)
 from app.ews import exchanges
 from app.ews.errors import log_failure, logging_deferred, translated
 
@@ -147,7 +154,7 @@ def call(fn: Callable[[], T], *, mailbox: str = "", server: str = "", feature: s
                     translated(mailbox=mailbox, server=server, feature=feature):
                 result = fn()
         except MailroomError as error:
-            _note(connectivity, error)
+            _note(connectivity, error, record)
             retry += 1
             delay = policy.delay(retry, error, rng)
             if retry > policy.max_retries or not may_retry(error, record) or waited + delay > policy.max_total_wait:
@@ -162,24 +169,26 @@ def call(fn: Callable[[], T], *, mailbox: str = "", server: str = "", feature: s
             continue
         finally:
             _nested.depth = 0
-        if connectivity is not None:
+        if connectivity is not None and record.answered:
             connectivity.answered()
         return result
 
 
-def _note(connectivity: Connectivity | None, error: MailroomError) -> None:
-    if connectivity is None:
+def _note(connectivity: Connectivity | None, error: MailroomError, record: exchanges.ExchangeRecord) -> None:
+    if connectivity is None or isinstance(error, Cancelled):
         return
     if error.transient or (isinstance(error, ConnectionFailed) and not isinstance(error, CertificateUntrusted)):
         connectivity.failed()
-    else:
+    elif record.answered:
         connectivity.answered()  # a definite answer (denied, not found ...) is an answer
 
 
 def _wait_text(error: MailroomError, delay: float) -> str:
     if isinstance(error, ServerBusy):
         return f"Exchange is busy; retrying in {delay:.1f} s …"
-    return f"The connection to the server was interrupted; retrying in {delay:.1f} s …"
+    if isinstance(error, ConnectionLost):
+        return f"The connection to the server was interrupted; retrying in {delay:.1f} s …"
+    return f"The server had a passing problem; retrying in {delay:.1f} s …"
 
 
 def sleep(seconds: float, cancelled: Callable[[], bool] | None) -> None:
