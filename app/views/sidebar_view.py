@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
     QLabel,
-    QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QToolButton,
@@ -93,7 +92,8 @@ class SidebarDelegate(QStyledItemDelegate):
 
 
 class UnavailableMailboxRow(QWidget):
-    """Shown over the row of a mailbox that could not be opened: warning, name, and a Retry button.
+    """Shown over the text of a mailbox row that could not be opened: the name and a Retry button (the model's
+    warning icon stays beside it).
 
     Signals:
         retry_clicked(str): the mailbox's address.
@@ -109,8 +109,6 @@ class UnavailableMailboxRow(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(2, 0, 2, 0)
         layout.setSpacing(4)
-        icon = QLabel(self)
-        icon.setPixmap(self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning).pixmap(16, 16))
         self.name_label = QLabel(mailbox.display_name, self)
         font = QFont(self.name_label.font())
         font.setBold(True)
@@ -120,7 +118,6 @@ class UnavailableMailboxRow(QWidget):
         self.retry_button.setText("Retry")
         self.retry_button.setAccessibleName(f"Retry opening {mailbox.display_name}")
         self.retry_button.clicked.connect(lambda: self.retry_clicked.emit(self.address))
-        layout.addWidget(icon)
         layout.addWidget(self.name_label, 1)
         layout.addWidget(self.retry_button)
         self.set_state(reason)

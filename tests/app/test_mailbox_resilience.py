@@ -81,6 +81,7 @@ def test_http_500_while_opening_leaves_every_mailbox_in_the_sidebar_with_a_plain
     sidebar = d.window.sidebar
     sidebar.setCurrentIndex(d.app.sidebar_model.mailbox_index(OWN))
     assert sidebar.retry_action.isVisible() and sidebar.retry_action in sidebar.actions()  # in the sidebar's menu
+    assert f"could not be opened: {shown[OWN]}" in d.window.reading_pane.placeholder.text()
 
     # Retry: the connection is back, the user clicks Retry on support@'s row.
     emu._injector.rate = 0.0
