@@ -137,6 +137,8 @@ class MailroomApp(QObject):
         self.mailboxes.mailboxes_changed.connect(self.sidebar_model.set_order)
         self.mailboxes.mailbox_opened.connect(self.sidebar_model.set_tree)
         self.mailboxes.mailbox_removed.connect(self.sidebar_model.remove_mailbox)
+        self.mailboxes.mailbox_unavailable.connect(self.sidebar_model.set_unavailable)
+        self.mailboxes.mailbox_retrying.connect(self.sidebar_model.set_retrying)
         self.mailboxes.counts_updated.connect(self.sidebar_model.update_counts)
         self.mail.counts_changed.connect(self.sidebar_model.update_counts)
         self.mail.counts_adjusted.connect(self._adjust_counts)

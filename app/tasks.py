@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import itertools
+import logging
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -27,12 +28,13 @@ from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QObject, Qt, QThreadPool, Signal
 
-from app.domain.errors import Cancelled
+from app.domain.errors import Cancelled, MailroomError
 
 T = TypeVar("T")
 
 _local = threading.local()
 _ids = itertools.count(1)
+log = logging.getLogger(__name__)
 
 
 class TaskState(enum.Enum):
@@ -237,6 +239,8 @@ class TaskRunner(QObject):
         else:
             assert isinstance(payload, BaseException)
             handle._set_state(TaskState.FAILED)
+            if not isinstance(payload, MailroomError):  # a bug: the user sees "this is a bug"; the log gets why
+                log.error("%s failed with an unexpected error", handle.description, exc_info=payload)
             if handle._on_error is not None:
                 handle._on_error(payload)
             else:

@@ -31,6 +31,10 @@ class Quirk(StrEnum):
     # grommunio Gromox answers a FindItem CalendarView with a recurring series as its master item
     # (CalendarItemType RecurringMaster, the master's own Start/End), its occurrences not expanded.
     CALENDAR_VIEW_MASTERS = "calendar-view-masters"
+    # GetUserConfiguration answers NoError but leaves out the UserConfiguration element (messages.xsd makes it
+    # optional; Exchange always sends it, or ErrorItemNotFound): how EWS servers other than Exchange answer for a
+    # configuration such as Outlook's CategoryList that they do not keep. exchangelib raises ValueError on it.
+    EMPTY_CONFIGURATION_ANSWER = "empty-configuration-answer"
 
 
 class Quirks:

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 
 class MailroomError(Exception):
-    """A known, user-facing failure. ``str(error)`` is the text to show."""
+    """A known, user-facing failure. ``str(error)`` is the text to show.
+
+    Attributes:
+        transient: True when the same request may well go through if sent again shortly (a dropped connection,
+            an HTTP 5xx, a busy server); ``app.ews`` retries idempotent reads on such errors.
+    """
+
+    transient: bool = False
 
 
 class AuthenticationFailed(MailroomError):
@@ -20,12 +27,26 @@ class ConnectionFailed(MailroomError):
     """The server could not be reached or answered with something that is not EWS."""
 
 
+class ConnectionLost(ConnectionFailed):
+    """The connection broke during an exchange (dropped, reset, timed out): the server may or may not have acted."""
+
+    transient = True
+
+
+class ServerUnavailable(ConnectionFailed):
+    """The server answered with an HTTP error (5xx) instead of EWS: a passing outage, or a proxy in the way."""
+
+    transient = True
+
+
 class ServerBusy(MailroomError):
     """Exchange is throttling us.
 
     Attributes:
         back_off_seconds: How long the server asked us to wait, if it said.
     """
+
+    transient = True
 
     def __init__(self, message: str, back_off_seconds: float | None = None) -> None:
         super().__init__(message)
@@ -83,6 +104,26 @@ class SendDenied(AccessDenied):
     """
 
     draft: object | None = None
+
+
+class UnexpectedAnswer(ServerError):
+    """The server answered in a shape Mailroom could not read (not a bug of Mailroom, not Exchange's usual answer).
+
+    The detail (traceback, a summary of the exchange) is in the log; the user is told which feature is affected.
+
+    Attributes:
+        feature: What the answer was about, in words for the user ("labels", "the folder list"), or "".
+        mailbox: The mailbox it was about, or "".
+    """
+
+    def __init__(self, feature: str = "", mailbox: str = "", message: str = "") -> None:
+        where = f" for {mailbox}" if mailbox else ""
+        if not message and feature:
+            verb = "are" if feature.endswith("s") else "is"
+            message = f"The server's answer about {feature} could not be read; {feature} {verb} unavailable{where}."
+        super().__init__(message or f"The server answered in a way Mailroom could not use{where}.")
+        self.feature = feature
+        self.mailbox = mailbox
 
 
 class ItemGone(ServerError):

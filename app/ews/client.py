@@ -8,7 +8,6 @@ from worker threads only, one task queue per mailbox (``app.tasks``), so calls t
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -17,13 +16,11 @@ from exchangelib.extended_properties import ExtendedProperty
 from exchangelib.folders import Folder
 from exchangelib.items import Message
 
-from app.domain.errors import Cancelled, ServerBusy
 from app.domain.mailbox import AuthMethod, MailboxRef, ServerVersion
-from app.ews.errors import translated
+from app.ews import exchanges, retry
 
 T = TypeVar("T")
 _AUTH = {AuthMethod.NTLM: NTLM, AuthMethod.BASIC: BASIC}
-MAX_BUSY_RETRIES = 5
 MAX_CONNECTIONS = 4
 """HTTP connections to the server, shared by every mailbox of the user.
 
@@ -61,6 +58,20 @@ def _register_extended_properties() -> None:
             Folder.register("size", FolderSize)
 
 
+def _reentrant_pool_lock(protocol: object) -> None:
+    """WORKAROUND for exchangelib 5.6.0 (protocol.py decrease_poolsize): a deadlock on ErrorServerBusy.
+
+    On every busy answer exchangelib shrinks the session pool: ``decrease_poolsize`` takes ``_session_pool_lock``
+    and then ``get_session()``; when every session is out with other threads, ``get_session`` calls
+    ``increase_poolsize``, which takes the same (non-reentrant) lock again: the worker hangs for good. Seen with
+    four mailboxes opening at once against a busy server. A reentrant lock lets that thread add the session and
+    take it out again.
+    """
+    lock = getattr(protocol, "_session_pool_lock", None)
+    if lock is not None and not isinstance(lock, type(threading.RLock())):
+        protocol._session_pool_lock = threading.RLock()  # type: ignore[attr-defined]
+
+
 class EwsClient:
     """The user's EWS connection.
 
@@ -76,6 +87,7 @@ class EwsClient:
     def __init__(self, ews_url: str, username: str, password: str, auth: AuthMethod,
                  version: ServerVersion | None = None, user: MailboxRef | None = None) -> None:
         _register_extended_properties()
+        exchanges.install_recording()
         self.ews_url = ews_url
         self.auth = auth
         address = username.rpartition("\\")[2]
@@ -86,11 +98,14 @@ class EwsClient:
             auth_type=_AUTH[auth],
             version=Version(build=Build(version.major, version.minor, version.major_build, version.minor_build))
             if version else None,
-            retry_policy=FailFast(),  # ErrorServerBusy is retried by `retrying`, with a message to the user
+            # Never exchangelib's own retries: they would resend writes after a lost answer. `retrying` decides.
+            retry_policy=FailFast(),
             max_connections=MAX_CONNECTIONS,
         )
         self._accounts: dict[str, Account] = {}
         self._lock = threading.Lock()
+        self._connectivity = retry.Connectivity()
+        self.retry_policy = retry.DEFAULT_POLICY
 
     @property
     def config(self) -> Configuration:
@@ -103,6 +118,7 @@ class EwsClient:
             acc = self._accounts.get(address)
             if acc is None:
                 acc = Account(address, config=self._config, autodiscover=False, access_type=DELEGATE)
+                _reentrant_pool_lock(acc.protocol)
                 self._accounts[address] = acc
             return acc
 
@@ -110,28 +126,27 @@ class EwsClient:
     def own(self) -> Account:
         return self.account(self.user.address)
 
+    @property
+    def connectivity(self) -> retry.Connectivity:
+        """Whether the server answered lately; subscribers hear when it answers again after a failure."""
+        return self._connectivity
+
     def retrying(self, fn: Callable[[], T], *, mailbox: str = "", on_wait: Callable[[str], None] | None = None,
-                 cancelled: Callable[[], bool] | None = None) -> T:
-        """Run ``fn``, translating errors; when Exchange is busy, wait its back-off and try again.
+                 cancelled: Callable[[], bool] | None = None, feature: str = "") -> T:
+        """Run ``fn``, translating errors; after a transient failure try again where that is safe.
+
+        Reads are tried again after a dropped connection, an HTTP 5xx or a busy server; a write only when Exchange
+        said it was busy (it then did nothing). See :mod:`app.ews.retry`.
 
         Args:
             fn: The blocking EWS work.
             mailbox: For error messages.
             on_wait: Told "Exchange is busy; retrying in 2 s …" before each wait.
             cancelled: Polled while waiting.
+            feature: What the work is about in the user's words ("labels"), for an answer Mailroom cannot read.
         """
-        for attempt in range(MAX_BUSY_RETRIES + 1):
-            try:
-                with translated(mailbox=mailbox, server=self.ews_url):
-                    return fn()
-            except ServerBusy as busy:
-                if attempt == MAX_BUSY_RETRIES:
-                    raise
-                delay = max(0.05, busy.back_off_seconds or 2.0 * (attempt + 1))
-                if on_wait is not None:
-                    on_wait(f"Exchange is busy; retrying in {delay:.1f} s …")
-                _sleep(delay, cancelled)
-        raise AssertionError("unreachable")
+        return retry.call(fn, mailbox=mailbox, server=self.ews_url, feature=feature, on_wait=on_wait,
+                          cancelled=cancelled, connectivity=self._connectivity, policy=self.retry_policy)
 
     def close(self) -> None:
         """Close the pooled connections (every Account of this client shares one Protocol)."""
@@ -140,13 +155,3 @@ class EwsClient:
         if accounts:
             accounts[0].protocol.close()
 
-
-def _sleep(seconds: float, cancelled: Callable[[], bool] | None) -> None:
-    end = time.monotonic() + seconds
-    while True:
-        left = end - time.monotonic()
-        if left <= 0:
-            return
-        if cancelled is not None and cancelled():
-            raise Cancelled("Cancelled while waiting for a busy server.")
-        time.sleep(min(left, 0.1))

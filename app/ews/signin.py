@@ -54,6 +54,7 @@ from app.ews.client import EwsClient
 from app.ews.directory import display_name
 from app.ews.discovery import EWS_PATH, Endpoints, UserSettings, domain_of, endpoints_for, get_user_settings
 from app.ews.errors import tls_failure
+from app.ews.exchanges import RecordingHTTPAdapter
 from app.ews.folders import open_inbox
 from app.ews.pox_discovery import get_pox_settings
 
@@ -396,8 +397,10 @@ def pinned_certificate(url: str) -> Path | None:
     return pin.path if pin else None
 
 
-class PinningHTTPAdapter(requests.adapters.HTTPAdapter):
+class PinningHTTPAdapter(RecordingHTTPAdapter):
     """exchangelib's HTTP adapter (``BaseProtocol.HTTP_ADAPTER_CLS``), verifying pinned hosts against their pin.
+
+    It records each request's operation as its base does (:mod:`app.ews.exchanges`, for the retry policy).
 
     For a host the user trusted explicitly, the chain is verified against that one certificate only (as the sole
     trust anchor) and the presented certificate must have the pinned SHA-256 fingerprint; every other host is

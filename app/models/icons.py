@@ -17,6 +17,7 @@ from app import paths
 # well-known folder name, FolderKind value or "mailbox" -> (resources/icons name, theme names, QStyle fallback)
 _FOLDER_ICONS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "mailbox": ("mailbox", ("mail-folder-inbox", "folder-remote", "network-server"), "SP_DriveNetIcon"),
+    "mailbox-unavailable": ("mailbox-unavailable", ("dialog-warning", "network-error"), "SP_MessageBoxWarning"),
     "inbox": ("folder-inbox", ("mail-folder-inbox", "folder-mail"), "SP_ArrowDown"),
     "drafts": ("folder-drafts", ("mail-folder-drafts", "document-edit", "accessories-text-editor"),
                "SP_FileDialogContentsView"),
@@ -36,7 +37,8 @@ _icon_cache: dict[str, QIcon] = {}
 
 
 def folder_icon(name: str) -> QIcon:
-    """The icon of a well-known folder (``inbox``), a FolderKind value (``calendar``) or ``mailbox``."""
+    """The icon of a well-known folder (``inbox``), a FolderKind value (``calendar``), ``mailbox`` or
+    ``mailbox-unavailable``."""
     icon = _icon_cache.get(name)
     if icon is None:
         icon = _icon_cache[name] = _load_icon(*_FOLDER_ICONS.get(name, _FOLDER_ICONS["other"]))

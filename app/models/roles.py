@@ -36,6 +36,10 @@ class Roles:
     """Items in a folder (int)."""
     IsMailboxRole = _USER + 8
     """True on a mailbox (top-level) row."""
+    MailboxErrorRole = _USER + 9
+    """Why a mailbox row could not be opened (plain words), or "" when it is open or opening."""
+    MailboxRetryingRole = _USER + 10
+    """True while an unavailable mailbox is being tried again."""
 
     # Message list
     ItemIdRole = _USER + 20

@@ -5,7 +5,9 @@ Fed by :class:`app.services.mailboxes.MailboxService` (``mailbox_opened`` -> :me
 whole (one FindFolder, or one GetFolder per shared folder), so nothing is loaded lazily.
 
 Mailbox rows carry their access summary ("read-only access to Inbox and Calendar") in :attr:`AccessRole`;
-folder rows show "Inbox (12)", in bold while anything is unread.
+folder rows show "Inbox (12)", in bold while anything is unread. A mailbox that could not be opened
+(:meth:`SidebarModel.set_unavailable`) is a row without folders, with a warning icon and the reason in
+:attr:`MailboxErrorRole`, its tooltip and its accessible text, until its folders arrive.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ class _Item:
     folder: FolderNode | None = None
     tree: Any = None  # the mailbox's MailboxTree, on mailbox rows
     access: str = ""
+    error: str = ""  # why the mailbox could not be opened, on mailbox rows
+    retrying: bool = False  # an unavailable mailbox is being tried again
     children: list[_Item] = field(default_factory=list)
     uid: int = field(default_factory=lambda: next(_ids))
     row: int = 0
@@ -58,6 +62,8 @@ class SidebarModel(QAbstractItemModel):
     UnreadCountRole = Roles.UnreadCountRole
     TotalCountRole = Roles.TotalCountRole
     IsMailboxRole = Roles.IsMailboxRole
+    MailboxErrorRole = Roles.MailboxErrorRole
+    MailboxRetryingRole = Roles.MailboxRetryingRole
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -106,6 +112,7 @@ class SidebarModel(QAbstractItemModel):
                 self.endRemoveRows()
             existing.mailbox = mailbox
             existing.tree = tree
+            existing.error, existing.retrying = "", False
             existing.access = self._access_summary(tree)
             children = self._build_children(existing, tree.folders)
             if children:
@@ -125,6 +132,35 @@ class SidebarModel(QAbstractItemModel):
         item.children = self._build_children(item, tree.folders)
         self._renumber(item.children)
         self.endInsertRows()
+
+    def set_unavailable(self, mailbox: MailboxRef, reason: str) -> None:
+        """Show a mailbox that could not be opened (a row without folders) with the reason; folders that were
+        shown stay. The row returns to normal when :meth:`set_tree` gives its folders."""
+        existing = self._find_mailbox(mailbox.address)
+        if existing is not None:
+            existing.error, existing.retrying = reason, False
+            index = self._index_of(existing)
+            self.dataChanged.emit(index, index)
+            return
+        item = _Item(None, mailbox, error=reason)
+        row = sum(1 for other in self._top if self._rank(other) <= self._rank(item))
+        self.beginInsertRows(QModelIndex(), row, row)
+        self._top.insert(row, item)
+        self._by_uid[item.uid] = item
+        self._renumber(self._top)
+        self.endInsertRows()
+
+    def set_retrying(self, address: str) -> None:
+        """An unavailable mailbox is being tried again (its row says so until the outcome)."""
+        item = self._find_mailbox(address)
+        if item is not None and item.error and not item.retrying:
+            item.retrying = True
+            index = self._index_of(item)
+            self.dataChanged.emit(index, index)
+
+    def unavailable(self) -> dict[str, str]:
+        """Address -> reason of each mailbox shown as unavailable."""
+        return {item.mailbox.address: item.error for item in self._top if item.error}
 
     def remove_mailbox(self, address: str) -> None:
         """Take a mailbox and its folders out of the sidebar."""
@@ -236,7 +272,8 @@ class SidebarModel(QAbstractItemModel):
         names.update({Roles.FolderRefRole: b"folderRef", Roles.FolderNodeRole: b"folderNode",
                       Roles.MailboxRole: b"mailbox", Roles.AccessRole: b"access",
                       Roles.MailboxTreeRole: b"mailboxTree", Roles.UnreadCountRole: b"unread",
-                      Roles.TotalCountRole: b"total", Roles.IsMailboxRole: b"isMailbox"})
+                      Roles.TotalCountRole: b"total", Roles.IsMailboxRole: b"isMailbox",
+                      Roles.MailboxErrorRole: b"mailboxError", Roles.MailboxRetryingRole: b"mailboxRetrying"})
         return names
 
     # -- data per kind of row ------------------------------------------------------------------------------
@@ -244,6 +281,18 @@ class SidebarModel(QAbstractItemModel):
         mb = item.mailbox
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
             return mb.display_name
+        if item.error:
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return (f"{mb.display_name} <{mb.address}>\nCould not be opened: {item.error}\n"
+                        "Mailroom tries again by itself when the server answers; or choose Retry.")
+            if role == Qt.ItemDataRole.AccessibleTextRole:
+                return f"Mailbox {mb.display_name}, could not be opened: {item.error}"
+            if role == Qt.ItemDataRole.DecorationRole:
+                return folder_icon("mailbox-unavailable")
+        if role == Roles.MailboxErrorRole:
+            return item.error
+        if role == Roles.MailboxRetryingRole:
+            return item.retrying
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{mb.display_name} <{mb.address}>\n{item.access[:1].upper()}{item.access[1:]}"
         if role == Qt.ItemDataRole.AccessibleTextRole:

@@ -188,7 +188,7 @@ class MainWindow(QMainWindow):
         s = self.services
         a = self.actions
         self.sidebar.folder_selected.connect(self._on_folder_selected)
-        self.sidebar.mailbox_selected.connect(lambda _mb: self.update_actions())
+        self.sidebar.mailbox_selected.connect(self._on_mailbox_selected)
         self.sidebar.messages_dropped.connect(self.commands.drop)
         self.sidebar.drop_refused.connect(lambda text: self.statusBar().showMessage(text, 4000))
         self.list_view.selection_changed.connect(self.reading.on_selection)
@@ -205,6 +205,8 @@ class MainWindow(QMainWindow):
 
         s.mailboxes.mailbox_opened.connect(self._on_mailbox_opened)
         s.mailboxes.mailbox_failed.connect(self._on_mailbox_failed)
+        s.mailboxes.mailbox_unavailable.connect(lambda _mailbox, _reason: self._pending_fallback())
+        self.sidebar.retry_requested.connect(s.mailboxes.retry)
         s.mailboxes.mailbox_removed.connect(self._on_mailbox_removed)
         s.mailboxes.status.connect(self.show_status)
         s.mail.status.connect(self.show_status)
@@ -305,6 +307,13 @@ class MainWindow(QMainWindow):
         senders = self.commands.senders()
         for window in self.commands.compose_windows:
             window.set_senders(senders)
+
+    def _on_mailbox_selected(self, mailbox: MailboxRef) -> None:
+        reason = self.services.mailboxes.unavailable().get(mailbox.address, "")
+        if reason:  # the pane says why there are no folders, and what happens next
+            self.reading_pane.clear(f"{mailbox.display_name} could not be opened: {reason}\n"
+                                    "Mailroom tries again by itself when the server answers; or click Retry.")
+        self.update_actions()
 
     def _on_mailbox_failed(self, address: str, reason: str) -> None:
         self.show_error(f"{address}: {reason}")

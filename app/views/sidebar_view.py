@@ -7,6 +7,10 @@ mailbox row, for the top level) of the same mailbox to move them, where the righ
 
 When a mailbox's folders are listed again (a new, renamed or moved folder), the model rebuilds that mailbox's
 rows; the view keeps which folders were expanded and which one was current.
+
+A mailbox that could not be opened shows a warning, the reason (tooltip) and a Retry button in its row
+(:class:`UnavailableMailboxRow`); the view's "Retry opening" action (in the sidebar's menu) does the same for the
+current row.
 """
 
 from __future__ import annotations
@@ -16,12 +20,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QMimeData, QModelIndex, QPoint, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QDrag, QDragEnterEvent, QDragMoveEvent, QDropEvent, QMouseEvent
+from PySide6.QtGui import QAction, QDrag, QDragEnterEvent, QDragMoveEvent, QDropEvent, QFont, QMouseEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
+    QHBoxLayout,
+    QLabel,
     QStyledItemDelegate,
     QStyleOptionViewItem,
+    QToolButton,
     QTreeView,
     QWidget,
 )
@@ -84,6 +91,50 @@ class SidebarDelegate(QStyledItemDelegate):
         return QSize(size.width(), max(size.height(), 24))
 
 
+class UnavailableMailboxRow(QWidget):
+    """Shown over the text of a mailbox row that could not be opened: the name and a Retry button (the model's
+    warning icon stays beside it).
+
+    Signals:
+        retry_clicked(str): the mailbox's address.
+    """
+
+    retry_clicked = Signal(str)
+
+    def __init__(self, mailbox: MailboxRef, reason: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("unavailableMailbox")
+        self.setAutoFillBackground(True)  # hide the delegate's painting under it
+        self.address = mailbox.address
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(2, 0, 2, 0)
+        layout.setSpacing(4)
+        self.name_label = QLabel(mailbox.display_name, self)
+        font = QFont(self.name_label.font())
+        font.setBold(True)
+        self.name_label.setFont(font)
+        self.retry_button = QToolButton(self)
+        self.retry_button.setObjectName("retryMailbox")
+        self.retry_button.setText("Retry")
+        self.retry_button.setAccessibleName(f"Retry opening {mailbox.display_name}")
+        self.retry_button.clicked.connect(lambda: self.retry_clicked.emit(self.address))
+        layout.addWidget(self.name_label, 1)
+        layout.addWidget(self.retry_button)
+        self.set_state(reason)
+
+    def set_state(self, reason: str, retrying: bool = False) -> None:
+        """Show why the mailbox could not be opened (tooltip, accessible description) and whether it is being
+        tried again (the button then waits)."""
+        self.reason = reason
+        text = f"Could not be opened: {reason}"
+        self.setToolTip(text)
+        self.name_label.setToolTip(text)
+        self.retry_button.setText("Trying…" if retrying else "Retry")
+        self.retry_button.setEnabled(not retrying)
+        self.retry_button.setToolTip(f"{text}\n" + ("Trying again …" if retrying else "Try again now."))
+        self.setAccessibleDescription(text)
+
+
 class SidebarView(QTreeView):
     """Folder tree of every open mailbox.
 
@@ -94,6 +145,7 @@ class SidebarView(QTreeView):
         folder_dropped(FolderNode, FolderTarget): a folder was dropped where it may move.
         drop_refused(str): why a drop is not possible there (for the status bar).
         context_menu_requested(QPoint): right-click (global position) on the row that is now current.
+        retry_requested(str): the user asked to try again to open the mailbox with this address.
     """
 
     folder_selected = Signal(object, object)
@@ -102,6 +154,7 @@ class SidebarView(QTreeView):
     folder_dropped = Signal(object, object)
     drop_refused = Signal(str)
     context_menu_requested = Signal(QPoint)
+    retry_requested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -125,6 +178,12 @@ class SidebarView(QTreeView):
         self._rebuilding = False
         self.setItemDelegate(SidebarDelegate(self))
         self.setIconSize(QSize(18, 18))
+        self.retry_action = QAction("Retry opening", self)
+        self.retry_action.setObjectName("retryMailboxAction")
+        self.retry_action.setToolTip("Try again to open this mailbox.")
+        self.retry_action.setVisible(False)
+        self.retry_action.triggered.connect(self._retry_current)
+        self.addAction(self.retry_action)
 
     def setModel(self, model: Any) -> None:  # noqa: N802 - Qt's name
         if model is not None:
@@ -136,6 +195,46 @@ class SidebarView(QTreeView):
             return
         self.selectionModel().currentChanged.connect(self._on_current)
         model.rowsInserted.connect(self._on_rows_inserted)
+        for signal in (model.rowsInserted, model.rowsRemoved, model.dataChanged, model.layoutChanged,
+                       model.modelReset):
+            signal.connect(self._sync_unavailable)
+
+    # -- mailboxes that could not be opened --------------------------------------------------------------------
+    def unavailable_row(self, address: str) -> UnavailableMailboxRow | None:
+        """The widget over an unavailable mailbox's row, or None."""
+        index = self.model().mailbox_index(address)
+        widget = self.indexWidget(index) if index.isValid() else None
+        return widget if isinstance(widget, UnavailableMailboxRow) else None
+
+    def _sync_unavailable(self, *_: object) -> None:
+        """Put a Retry row over each unavailable mailbox, take it away from the others (a few top rows)."""
+        model = self.model()
+        if model is None:
+            return
+        for row in range(model.rowCount()):
+            index = model.index(row, 0)
+            reason = index.data(Roles.MailboxErrorRole) or ""
+            widget = self.indexWidget(index)
+            if reason and isinstance(widget, UnavailableMailboxRow):
+                widget.set_state(reason, bool(index.data(Roles.MailboxRetryingRole)))
+            elif reason:
+                widget = UnavailableMailboxRow(index.data(Roles.MailboxRole), reason)
+                widget.retry_clicked.connect(self.retry_requested)
+                self.setIndexWidget(index, widget)
+            elif widget is not None:
+                self.setIndexWidget(index, None)  # deletes it
+        self._update_retry_action()
+
+    def _update_retry_action(self) -> None:
+        index = self.currentIndex()
+        unavailable = bool(index.isValid() and index.data(Roles.IsMailboxRole) and index.data(Roles.MailboxErrorRole))
+        self.retry_action.setVisible(unavailable)
+        self.retry_action.setEnabled(unavailable)
+
+    def _retry_current(self) -> None:
+        index = self.currentIndex()
+        if index.isValid() and index.data(Roles.MailboxErrorRole):
+            self.retry_requested.emit(index.data(Roles.MailboxRole).address)
 
     # -- navigation ------------------------------------------------------------------------------------------
     def select_folder(self, ref: FolderRef) -> bool:
@@ -180,6 +279,7 @@ class SidebarView(QTreeView):
         self.context_menu_requested.emit(self.viewport().mapToGlobal(pos))
 
     def _on_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        self._update_retry_action()
         if not current.isValid() or self._rebuilding:
             return
         ref = current.data(Roles.FolderRefRole)

@@ -24,6 +24,7 @@ from ews_emulator.exchange.context import Ctx
 from ews_emulator.exchange.registry import operation
 from ews_emulator.exchange.responses import each_message
 from ews_emulator.ops.common import folder_id_el
+from ews_emulator.quirks import Quirk
 from ews_emulator.soap import M_NS, T_NS, SoapFault, m, t
 from ews_emulator.store import Folder
 from ews_emulator.store.ids import change_key, encode_id
@@ -84,6 +85,8 @@ def get_user_configuration(ctx: Ctx, req: etree._Element) -> etree._Element:
         folder, name = _folder_and_name(ctx, req.find(f"{_M}UserConfigurationName"))
         if not ctx.access(folder).can_read_items:
             raise access_denied()
+        if ctx.backend.quirks.on(Quirk.EMPTY_CONFIGURATION_ANSWER):
+            return  # NoError, and nothing else
         row = _row(ctx.store.db.connection(), folder.id, name)
         if row is None:
             raise EwsError("ErrorItemNotFound")

@@ -420,6 +420,32 @@ def test_sidebar_passes_the_model_checks_and_orders_everything(qtmodeltester) ->
     assert names(model, QModelIndex()) == ["Alice Adams", "Customer Support"]
 
 
+def test_an_unavailable_mailbox_is_a_row_with_its_reason_until_its_folders_arrive(qtmodeltester) -> None:
+    model = SidebarModel()
+    qtmodeltester.check(model)
+    model.set_order(["alice@example.com", "support@example.com", "sales@example.com"])
+    model.set_tree(own_tree())
+    model.set_unavailable(MailboxRef("sales@example.com", "Sales Team"), "The connection was interrupted.")
+    model.set_unavailable(MailboxRef("support@example.com", "Customer Support"), "Exchange is busy.")
+    assert names(model, QModelIndex()) == ["Alice Adams", "Customer Support", "Sales Team"]
+    support = model.mailbox_index("support@example.com")
+    assert model.rowCount(support) == 0 and support.data(Roles.MailboxErrorRole) == "Exchange is busy."
+    assert "could not be opened: Exchange is busy." in support.data(Qt.ItemDataRole.AccessibleTextRole)
+    assert "Exchange is busy." in support.data(Qt.ItemDataRole.ToolTipRole)
+    assert model.unavailable() == {"support@example.com": "Exchange is busy.",
+                                   "sales@example.com": "The connection was interrupted."}
+    model.set_retrying("support@example.com")
+    assert model.mailbox_index("support@example.com").data(Roles.MailboxRetryingRole) is True
+    model.set_unavailable(MailboxRef("support@example.com", "Customer Support"), "Still busy.")
+    assert model.mailbox_index("support@example.com").data(Roles.MailboxErrorRole) == "Still busy."
+    assert model.mailbox_index("support@example.com").data(Roles.MailboxRetryingRole) is False
+    model.set_tree(support_tree())  # it opened after all
+    support = model.mailbox_index("support@example.com")
+    assert support.data(Roles.MailboxErrorRole) == "" and model.rowCount(support) == 5
+    assert model.mailbox_index("alice@example.com").data(Roles.MailboxErrorRole) == ""
+    assert list(model.unavailable()) == ["sales@example.com"]
+
+
 def test_sidebar_roles_access_and_counts() -> None:
     model = SidebarModel()
     for tree in (own_tree(), support_tree(), sales_tree()):

@@ -200,3 +200,22 @@ def test_shutdown_refuses_new_work(qapp) -> None:
     with pytest.raises(RuntimeError, match="shut down"):
         r.run(lambda: 1)
     r.deleteLater()
+
+
+def test_a_bug_in_a_task_is_logged_with_its_traceback_and_a_known_error_is_not(
+        qtbot, runner: TaskRunner, caplog: pytest.LogCaptureFixture) -> None:
+    outcomes: list[BaseException] = []
+
+    def buggy() -> None:
+        raise TypeError("a bug of ours")
+
+    def refused() -> None:
+        raise Cancelled("the user closed the view")
+
+    with caplog.at_level("ERROR", logger="app.tasks"):
+        runner.run(buggy, on_error=outcomes.append, description="Reading the labels")
+        runner.run(refused, on_error=outcomes.append, description="Closing")
+        qtbot.waitUntil(lambda: len(outcomes) == 2, timeout=WAIT_MS)
+    records = [r for r in caplog.records if r.name == "app.tasks"]
+    assert [r.getMessage() for r in records] == ["Reading the labels failed with an unexpected error"]
+    assert records[0].exc_info is not None and "a bug of ours" in caplog.text
