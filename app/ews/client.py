@@ -141,7 +141,7 @@ class EwsClient:
         Args:
             fn: The blocking EWS work.
             mailbox: For error messages.
-            on_wait: Told "Exchange is busy; retrying in 2 s …" before each wait.
+            on_wait: Told "Exchange is busy; trying again in 2 s …" before each wait.
             cancelled: Polled while waiting.
             feature: What the work is about in the user's words ("labels"), for an answer Mailroom cannot read.
         """

@@ -57,7 +57,7 @@ _UNREACHABLE = (
 _LOST = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError, TimeoutError,
          urllib3.exceptions.ProtocolError, urllib3.exceptions.ReadTimeoutError, requests.exceptions.ReadTimeout,
          requests.exceptions.ChunkedEncodingError)
-# Exchange's own words for "a passing problem on our side, try again".
+# Exchange's own codes for "a temporary problem on our side, try again".
 _TRANSIENT_CODES = (ex.ErrorMailboxStoreUnavailable, ex.ErrorMailboxMoveInProgress, ex.ErrorInternalServerTransientError,
                     ex.ErrorConnectionFailedTransientError, ex.ErrorInternalServerError, ex.ErrorTimeoutExpired)
 # WORKAROUND for exchangelib 5.6.0: a non-EWS HTTP answer becomes MalformedResponseError("Unknown failure in
@@ -120,7 +120,7 @@ def translate(error: BaseException, *, mailbox: str = "", server: str = "", feat
     if isinstance(error, ex.ErrorQuotaExceeded):
         return ServerError(f"{what[:1].upper()}{what[1:]} is full: Exchange refused to store more in it.")
     if isinstance(error, _TRANSIENT_CODES):
-        return ServerUnavailable(f"Exchange{where} had a passing problem with {what}. Try again shortly.")
+        return ServerUnavailable(f"Exchange{where} had a temporary problem with {what}. Try again shortly.")
     if isinstance(error, ex.ResponseMessageError):
         return ServerError(f"Exchange{where} refused the request for {what} (reason code {type(error).__name__}).")
     if isinstance(error, ex.CASError):

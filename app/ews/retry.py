@@ -132,7 +132,7 @@ def call(fn: Callable[[], T], *, mailbox: str = "", server: str = "", feature: s
         mailbox: The mailbox it is about, for messages.
         server: The endpoint, for messages.
         feature: What the work is about in the user's words ("labels"), for an unusable answer.
-        on_wait: Told "… retrying in 2 s …" before each wait.
+        on_wait: Told "… trying again in 2 s …" before each wait.
         cancelled: Polled while waiting; True ends the work with :class:`Cancelled`.
         connectivity: Told about answers and connection failures.
         policy: Attempts and waits.
@@ -185,10 +185,10 @@ def _note(connectivity: Connectivity | None, error: MailroomError, record: excha
 
 def _wait_text(error: MailroomError, delay: float) -> str:
     if isinstance(error, ServerBusy):
-        return f"Exchange is busy; retrying in {delay:.1f} s …"
+        return f"Exchange is busy; trying again in {delay:.1f} s …"
     if isinstance(error, ConnectionLost):
-        return f"The connection to the server was interrupted; retrying in {delay:.1f} s …"
-    return f"The server had a passing problem; retrying in {delay:.1f} s …"
+        return f"The connection to the server was interrupted; trying again in {delay:.1f} s …"
+    return f"The server had a temporary problem; trying again in {delay:.1f} s …"
 
 
 def sleep(seconds: float, cancelled: Callable[[], bool] | None) -> None:

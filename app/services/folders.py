@@ -41,7 +41,7 @@ class FolderService(QObject):
         failed(str): a change or a read failed; the user-facing reason.
         created(FolderRef): a new folder exists (the window may select it once the sidebar shows it).
         permissions_saved(FolderRef): a folder's permission set was replaced.
-        status(str): a passing message ("Exchange is busy; retrying in 2 s …").
+        status(str): a passing message ("Exchange is busy; trying again in 2 s …").
     """
 
     done = Signal(str)

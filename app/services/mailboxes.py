@@ -99,7 +99,7 @@ class MailboxService(QObject):
         mailbox_removed(str): address of a mailbox taken out of the list.
         mailboxes_changed(list): the addresses in sidebar order (own, automapped, added), opening or open.
         counts_updated(FolderRef, int, int): a folder's total and unread counts changed.
-        status(str): a passing message for the status bar ("Exchange is busy; retrying in 2 s …").
+        status(str): a passing message for the status bar ("Exchange is busy; trying again in 2 s …").
     """
 
     mailbox_opened = Signal(object)

@@ -297,10 +297,23 @@ class MainWindow(QMainWindow):
             self._try_pending()
             if self._pending is None:
                 return
+        if self._folder is None:
+            self._say_unavailable()
         if self._pending[0].casefold() == self._user.key and self._pending[1] == "inbox":
             return  # nothing better to fall back to
         self._pending = (self._user.address, "inbox")
         self._try_pending()
+
+    def _say_unavailable(self) -> None:
+        """No folder is shown and opening has ended: say which mailboxes could not be opened, not "Opening …"."""
+        unavailable = self.services.mailboxes.unavailable()
+        if not unavailable:
+            return
+        names = {m.address: m.display_name for m in self.sidebar_model.mailboxes()}
+        lines = [f"{names.get(address, address)} could not be opened: {reason}"
+                 for address, reason in unavailable.items()]
+        self.reading_pane.clear("\n".join(lines) + "\nMailroom tries again by itself when the server answers; "
+                                "or click Retry.")
 
     def _senders_changed(self) -> None:
         self.update_actions()

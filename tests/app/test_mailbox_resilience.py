@@ -77,6 +77,9 @@ def test_http_500_while_opening_leaves_every_mailbox_in_the_sidebar_with_a_plain
         assert "could not be opened" in index.data(Qt.ItemDataRole.AccessibleTextRole)
     assert emu.faults.http500 >= 2
     assert not [text for _kind, text in d.window.message_bar.history() if "HTTP" in text or "headers" in text]
+    pane = d.window.reading_pane.placeholder.text()
+    assert "Opening your mailboxes" not in pane, "opening has ended: the pane says so instead of waiting"
+    assert "Customer Support could not be opened" in pane and "Alice Archer could not be opened" in pane
 
     sidebar = d.window.sidebar
     sidebar.setCurrentIndex(d.app.sidebar_model.mailbox_index(OWN))
