@@ -17,6 +17,10 @@ from enum import StrEnum
 class Quirk(StrEnum):
     """One named deviation from Exchange's documented behaviour."""
 
+    # Exchange 2007 and 2010 RTM have no streaming notifications (they came with 2010 SP1): Subscribe with a
+    # StreamingSubscriptionRequest is refused (ErrorInvalidSubscriptionRequest) and GetStreamingEvents is unknown.
+    NO_STREAMING = "no-streaming"
+
 
 class Quirks:
     """The set of quirks switched on for one emulator (empty: behave as Exchange)."""
