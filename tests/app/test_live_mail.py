@@ -176,3 +176,18 @@ def test_stopping_closes_the_stream_at_once_and_leaves_no_thread(qtbot, fresh_em
     assert not _stream_threads()
     assert d.app.live.state(SUPPORT) == ""
     assert d.app.mail.is_polling(), "without a stream the open folder is polled again"
+
+
+def test_a_sync_asked_for_while_one_runs_runs_after_it(qtbot, fresh_emulator, drive) -> None:
+    d, _ref = _alice_on_support(qtbot, fresh_emulator, drive)
+    d.app.live.stop()  # only the mail service now; its timer is at an hour
+    counts = fresh_emulator.backend.operation_counts
+    syncs = counts.get("SyncFolderItems", 0)
+    assert d.app.mail.poll_now() is not None
+    deadline = time.monotonic() + 10
+    while counts.get("SyncFolderItems", 0) == syncs and time.monotonic() < deadline:
+        time.sleep(0.01)  # the GUI thread is held: the running sync's outcome cannot arrive yet
+    time.sleep(0.3)
+    _send(fresh_emulator, "bob", "Arrived during a sync")  # after that sync read the folder
+    assert d.app.mail.poll_now() is None  # one is in flight: it is not started twice at once …
+    qtbot.waitUntil(lambda: "Arrived during a sync" in _subjects(d), timeout=WAIT_MS)  # … but once more after it
