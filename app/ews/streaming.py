@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import requests
@@ -177,10 +177,12 @@ class _HangingGetStreamingEvents(GetStreamingEvents):
     the :class:`StreamConnection`'s own session (never the pool), lets :meth:`StreamConnection.close` shut its
     socket, and keeps the ids of ``m:ErrorSubscriptionIds``."""
 
-    def __init__(self, *args, connection: StreamConnection, **kwargs) -> None:
+    def __init__(self, *args, connection: StreamConnection, on_open: Callable[[], None] | None = None,
+                 **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.connection = connection
         self.error_ids: list[str] = []
+        self.on_open = on_open
 
     def _extra_headers(self) -> dict[str, str]:
         headers = super()._extra_headers()
@@ -203,7 +205,11 @@ class _HangingGetStreamingEvents(GetStreamingEvents):
         ids_elem = message.find(f"{{{MNS}}}ErrorSubscriptionIds")
         if ids_elem is not None:
             self.error_ids = list(get_xml_attrs(ids_elem, f"{{{TNS}}}SubscriptionId"))
-        return super()._get_element_container(message=message, name=name)
+        container = super()._get_element_container(message=message, name=name)
+        if self.on_open is not None and self.connection_status == self.OK:  # the server took every subscription
+            on_open, self.on_open = self.on_open, None
+            on_open()
+        return container
 
 
 class StreamConnection:
@@ -256,8 +262,11 @@ class StreamConnection:
                 self._shut()
         return response
 
-    def events(self, subscription_ids: list[str], connection_timeout_min: int) -> Iterator[FolderNews]:
+    def events(self, subscription_ids: list[str], connection_timeout_min: int,
+               on_open: Callable[[], None] | None = None) -> Iterator[FolderNews]:
         """One GetStreamingEvents: yields the news as it arrives; returns when the server says ``Closed``.
+
+        ``on_open`` is called once the server has accepted every subscription (its first ``OK`` answer).
 
         Raises:
             SubscriptionsLost: Some subscriptions are gone or missed events.
@@ -265,7 +274,7 @@ class StreamConnection:
             ConnectionFailed: The connection dropped (or :meth:`close` was called).
         """
         account = self.client.own
-        svc = _HangingGetStreamingEvents(account=account, connection=self)
+        svc = _HangingGetStreamingEvents(account=account, connection=self, on_open=on_open)
         try:
             with translated(server=self.client.ews_url):
                 for notification in svc.call(subscription_ids=subscription_ids,

@@ -117,11 +117,14 @@ class GroupWorker:
                 self._subscribe_missing(dirty)
                 if not self.subscriptions:
                     return  # nothing left to watch
-                if dirty:
-                    self._sink.report_resync(self, sorted(dirty))
-                    dirty.clear()
-                self._sink.report_state(self, "live", "")
-                for news in self._connection.events(list(self.subscriptions), self._timeout_min):
+
+                def opened() -> None:  # every subscription was accepted: now the gap can be closed, once
+                    if dirty:
+                        self._sink.report_resync(self, sorted(dirty))
+                        dirty.clear()
+                    self._sink.report_state(self, "live", "")
+
+                for news in self._connection.events(list(self.subscriptions), self._timeout_min, opened):
                     delay, losses = self._first_retry, 0
                     mailbox = self.subscriptions.get(news.subscription_id)
                     if mailbox is not None:

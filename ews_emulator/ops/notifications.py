@@ -438,7 +438,9 @@ def get_streaming_events(ctx: Ctx, req: etree._Element) -> etree._Element | Stre
     ids = [(s.text or "").strip() for s in req.iterfind(f"{_M}SubscriptionIds/{_T}SubscriptionId")]
     minutes = int(req.findtext(f"{_M}ConnectionTimeout") or 30)
     subs: list[Subscription] = []
-    for sid in ids:
+    failed: list[str] = []
+    first_error: EwsError | None = None
+    for sid in ids:  # every failing id is named (ErrorSubscriptionIds), with the first failure's code
         try:
             sub = _lookup(ctx, sid, streaming=True)
             if sub.connections == 0 and _overflowed(ctx, sub):
@@ -446,7 +448,10 @@ def get_streaming_events(ctx: Ctx, req: etree._Element) -> etree._Element | Stre
                 raise _missed()
             subs.append(sub)
         except EwsError as exc:
-            return _failed(sid, exc)
+            failed.append(sid)
+            first_error = first_error or exc
+    if first_error is not None:
+        return _failed(failed, first_error)
     return StreamingAnswer(_stream(ctx, subs, minutes * 60.0))
 
 
@@ -455,11 +460,12 @@ def _missed() -> EwsError:
                     "Resynchronize and subscribe again.")
 
 
-def _failed(sid: str, exc: EwsError) -> etree._Element:
+def _failed(sids: list[str], exc: EwsError) -> etree._Element:
     root, container = response_root("GetStreamingEvents")
     msg = error(container, "GetStreamingEvents", exc)
     bad = etree.SubElement(msg, m("ErrorSubscriptionIds"))
-    etree.SubElement(bad, t("SubscriptionId")).text = sid
+    for sid in sids:
+        etree.SubElement(bad, t("SubscriptionId")).text = sid
     etree.SubElement(msg, m("ConnectionStatus")).text = "Closed"
     return root
 
@@ -497,7 +503,7 @@ def _stream(ctx: Ctx, subs: list[Subscription], seconds: float) -> Iterator[byte
             overflowed = next((s for s in live if _overflowed(ctx, s)), None)
             if overflowed is not None:  # events came faster than this connection reads them: they are lost
                 the_hub.remove(overflowed.id)
-                data = envelope(_failed(overflowed.id, _missed()))
+                data = envelope(_failed([overflowed.id], _missed()))
                 ctx.backend.check_response(data)
                 yield data
                 return

@@ -80,7 +80,9 @@ def test_bobs_message_to_support_appears_in_alices_list_with_its_counts(qtbot, f
 def test_carols_read_move_and_delete_update_alices_list(qtbot, fresh_emulator, drive) -> None:
     d, ref = _alice_on_support(qtbot, fresh_emulator, drive)
     c = drive(fresh_emulator, "carol", poll_interval_ms=HOUR_MS)  # Full Access to support@
-    qtbot.waitUntil(lambda: c.app.mailboxes.tree(SUPPORT) is not None, timeout=WAIT_MS)
+    # Her own Inbox opens first by itself (the last place): then she goes to support@.
+    qtbot.waitUntil(lambda: c.app.mailboxes.tree(SUPPORT) is not None and c.window.folder is not None
+                    and not c.app.mailboxes.is_loading(), timeout=WAIT_MS)
     carol_ref = c.open_folder(SUPPORT)
     c.wait_list_loaded(carol_ref)
     unread_rows = [m for m in d.app.list_model.summaries() if not m.is_read]
