@@ -72,6 +72,7 @@ class LiveMail(QObject):
         self._timeout_min = connection_timeout_min
         self._first_retry = first_retry_s
         self._workers: list[GroupWorker] = []
+        self._retiring: list[GroupWorker] = []  # stopped, their threads not joined yet
         self._states: dict[str, str] = {}
         self._refused: set[str] = set()
         self._counts: dict[str, TaskHandle[Any]] = {}
@@ -101,7 +102,8 @@ class LiveMail(QObject):
         """Close every streaming connection and wait for its thread (sign-out, quit). Idempotent."""
         self._running = False
         self._regroup.stop()
-        workers, self._workers = self._workers, []
+        workers, self._workers = self._workers + self._retiring, []
+        self._retiring = []
         for worker in workers:
             worker.stop()
         for worker in workers:
@@ -130,7 +132,7 @@ class LiveMail(QObject):
 
     def threads_alive(self) -> int:
         """Streaming threads running (for tests and diagnostics)."""
-        return sum(1 for w in self._workers if w.is_alive())
+        return sum(1 for w in self._workers + self._retiring if w.is_alive())
 
     def groups(self) -> list[list[str]]:
         """The mailboxes of each streaming connection, the anchor first."""
@@ -162,10 +164,10 @@ class LiveMail(QObject):
         groups = [[wanted[a] for a in group] for group in group_mailboxes(wanted)]
         current = {tuple(w.members): w for w in self._workers}
         keep = [current.pop(tuple(g)) for g in groups if tuple(g) in current]
-        for worker in current.values():  # membership changed: that connection goes
-            worker.stop()
-        for worker in current.values():
-            worker.join(JOIN_TIMEOUT_S)
+        for worker in current.values():  # membership changed: that connection goes (joined at stop: a
+            worker.stop()                  # Subscribe in flight cannot be cut, and the GUI thread never waits)
+            self._retiring.append(worker)
+        self._retiring = [w for w in self._retiring if w.is_alive()]
         self._workers = keep
         client = self._client()
         for group in groups:
@@ -222,7 +224,7 @@ class LiveMail(QObject):
         if state == "refused":
             self._refused.update(worker.mailboxes)
             self._workers = [w for w in self._workers if w is not worker]
-            worker.join(JOIN_TIMEOUT_S)
+            self._retiring.append(worker)  # its thread is ending by itself
             state = "polling"
         for mailbox in worker.mailboxes:
             self._states[mailbox] = state

@@ -165,7 +165,7 @@ def test_a_server_without_streaming_is_polled(qtbot, start_fresh_emulator, drive
     d.wait_list_loaded(ref)
     qtbot.waitUntil(lambda: d.app.live.state(SUPPORT) == "polling" and d.app.mail.is_polling()
                     and not d.app.mail.is_syncing(), timeout=WAIT_MS)  # the starting point is taken
-    assert d.app.live.threads_alive() == 0 and not _stream_threads()
+    qtbot.waitUntil(lambda: d.app.live.threads_alive() == 0 and not _stream_threads(), timeout=WAIT_MS)
     _send(emu, "bob", "Old server, still arrives")
     qtbot.waitUntil(lambda: "Old server, still arrives" in _subjects(d), timeout=WAIT_MS)
 
