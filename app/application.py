@@ -22,6 +22,7 @@ from app.models.message_list_model import MessageListModel
 from app.models.sidebar_model import SidebarModel
 from app.services.compose import ComposeService
 from app.services.folders import FolderService
+from app.services.live import LiveMail
 from app.services.lookups import LookupService
 from app.services.mail import MailService
 from app.services.mailboxes import MailboxService
@@ -124,6 +125,7 @@ class MailroomApp(QObject):
         poll_ms = options.poll_interval_ms or int(self.settings[POLL_INTERVAL_S]) * 1000
         self.mailboxes = MailboxService(self.runner, client)
         self.mail = MailService(self.runner, client, mailboxes=self.mailboxes, poll_interval_ms=poll_ms)
+        self.live = LiveMail(self.runner, client, self.mailboxes, self.mail)
         self.compose = ComposeService(self.runner, client, lambda: self.session.account_address,
                                       drafts_dir=drafts_dir)
         self.lookups = LookupService(self.runner, client)
@@ -154,6 +156,7 @@ class MailroomApp(QObject):
         self.session.signed_in.connect(self.window.on_signed_in)
         self.session.signed_in.connect(self._open_requested_mailbox)
         self.session.signed_in.connect(self._log_signed_in)
+        self.session.signed_in.connect(lambda _result: self.live.start())  # new mail live, for the new client
         # Once signed in (exchangelib imported, window built): out of the event handlers that built the sidebar.
         self.session.signed_in.connect(lambda _result: QTimer.singleShot(0, tune_garbage_collector))
         self.session.progress.connect(self.window.show_status)
@@ -216,6 +219,7 @@ class MailroomApp(QObject):
         Returns:
             True if every worker finished within ``timeout_ms``.
         """
+        self.live.shutdown()  # closes the streaming sockets and joins their threads
         self.mail.shutdown()
         self.mailboxes.shutdown()
         self.compose.shutdown()

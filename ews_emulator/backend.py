@@ -26,6 +26,11 @@ class HttpResult:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+class StreamDropped(Exception):
+    """Raised by a streamed body to drop the connection mid-answer, as a network failure or a recycled front end
+    does: the HTTP layer closes the socket without ending the chunked body."""
+
+
 class Backend(Protocol):
     """What the HTTP server asks of the Exchange emulation."""
 

@@ -35,6 +35,9 @@ class Quirk(StrEnum):
     # optional; Exchange always sends it, or ErrorItemNotFound): how EWS servers other than Exchange answer for a
     # configuration such as Outlook's CategoryList that they do not keep. exchangelib raises ValueError on it.
     EMPTY_CONFIGURATION_ANSWER = "empty-configuration-answer"
+    # Exchange 2007 and 2010 RTM have no streaming notifications (they came with 2010 SP1): Subscribe with a
+    # StreamingSubscriptionRequest is refused (ErrorInvalidSubscriptionRequest) and GetStreamingEvents is unknown.
+    NO_STREAMING = "no-streaming"
 
 
 class Quirks:

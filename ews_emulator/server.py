@@ -31,7 +31,7 @@ from socketserver import TCPServer
 from urllib.parse import urlsplit
 
 from ews_emulator.auth import Authenticator, ConnectionAuth
-from ews_emulator.backend import Backend, HttpResult
+from ews_emulator.backend import Backend, HttpResult, StreamDropped
 from ews_emulator.faults import HTTP500_BODY, FaultInjector, FaultMode
 from ews_emulator.soap import SoapFault, fault_envelope
 from ews_emulator.tokens import TokenStore, handle_token_request
@@ -313,8 +313,11 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
                     self.wfile.flush()
             if chunked:
                 self.wfile.write(b"0\r\n\r\n")
-        except _StreamFailed:
-            log.exception("Backend stream failed; aborting the response")
+        except _StreamFailed as exc:
+            if isinstance(exc.__cause__, StreamDropped):
+                log.info("Dropping a streamed response on purpose: %s", exc.__cause__)
+            else:
+                log.exception("Backend stream failed; aborting the response")
             self.close_connection = True
         except _CLIENT_GONE:
             log.debug("Client went away during a streamed response")

@@ -1,8 +1,9 @@
-"""The change feed of a folder (new mail, changes, deletions) by SyncFolderItems polling.
+"""The change feed of a folder (new mail, changes, deletions) by SyncFolderItems.
 
-A streaming subscription would hold one of the user's few pooled connections
-(:data:`app.ews.client.MAX_CONNECTIONS`) for as long as a folder is open, so the app polls: keep the state this
-returns and pass it back the next time.
+Keep the state this returns and pass it back the next time. It runs when a streaming notification says the
+folder changed (:mod:`app.ews.streaming`), after a gap in the notifications (the resync), and on a timer only for
+a server without streaming notifications. A notification is never taken for the change itself: what changed is
+always read here, so a missed notification costs a resync, never a wrong list.
 """
 
 from __future__ import annotations

@@ -12,9 +12,10 @@ Every action returns a :class:`~app.services.mail_jobs.BulkJob` (defined in :mod
 importable from here too). Jobs on more than :data:`BULK_THRESHOLD` messages are announced on
 :attr:`MailService.bulk_started` so the window can show a progress bar with Cancel.
 
-New mail: while a folder is watched (:meth:`MailService.watch_folder`), a timer runs SyncFolderItems for it
-every :attr:`MailService.poll_interval_ms`, applies the changes to the attached list, and emits
-:attr:`MailService.folder_changed` and the folder's new counts. The first sync of a folder (the starting point)
+New mail: while a folder is watched (:meth:`MailService.watch_folder`), SyncFolderItems runs for it whenever
+the server says it changed (streaming notifications, :mod:`app.services.live`, call :meth:`MailService.poll_now`)
+or, for a mailbox whose server offers no streaming, every :attr:`MailService.poll_interval_ms`; the changes go to
+the attached list, with :attr:`MailService.folder_changed` and the folder's new counts. The first sync of a folder (the starting point)
 waits until the folder's first list page has arrived and been painted, so that it never competes with them.
 """
 
@@ -96,6 +97,8 @@ class MailService(QObject):
         # The watched folder's starting-point sync is due but waits: for this first page, or (True) a short delay.
         self._baseline_after: TaskHandle[Any] | bool | None = None
         self._closed = False
+        self._sync_again = False  # poll_now was asked while a sync ran: run once more after it
+        self._streamed: set[str] = set()  # mailboxes whose changes arrive by streaming notifications: no timer
         self._timer = QTimer(self)
         self._timer.setInterval(poll_interval_ms)
         self._timer.timeout.connect(self.poll_now)
@@ -251,10 +254,11 @@ class MailService(QObject):
         if self._sync_handle is not None:
             self._sync_handle.cancel()
             self._sync_handle = None
+        self._sync_again = False
         self._timer.stop()
         if folder is None or self._closed:
             return
-        self._timer.start()
+        self._update_timer()
         first_page = self._first_pages.get(folder.key)
         if first_page is not None and not first_page.is_cancelled() \
                 and first_page.state in (TaskState.PENDING, TaskState.RUNNING):
@@ -271,6 +275,19 @@ class MailService(QObject):
         """True while the new-mail timer runs."""
         return self._timer.isActive()
 
+    def set_streamed(self, mailboxes: set[str]) -> None:
+        """The mailboxes whose changes arrive by streaming notifications (their folders are not polled)."""
+        self._streamed = {m.casefold() for m in mailboxes}
+        self._update_timer()
+
+    def _update_timer(self) -> None:
+        folder = self._watched
+        poll = folder is not None and not self._closed and folder.mailbox.casefold() not in self._streamed
+        if poll and not self._timer.isActive():
+            self._timer.start()
+        elif not poll:
+            self._timer.stop()
+
     def has_running_jobs(self) -> bool:
         """True while an action on messages (a :class:`BulkJob` of any size) has not finished."""
         return bool(self._jobs)
@@ -286,8 +303,13 @@ class MailService(QObject):
             baseline: Only move the sync state to now, dropping the changes (after the list was reloaded).
         """
         folder = self._watched
-        if folder is None or self._sync_handle is not None or self._closed:
+        if folder is None or self._closed:
             return None
+        if self._sync_handle is not None:
+            # The running sync may have read the folder before this change: one more after it (coalesced).
+            self._sync_again = self._sync_again or not baseline
+            return None
+        self._sync_again = False
         self._baseline_after = None  # whatever runs now takes the starting point when there is none yet
         client = self._client()
         key = folder.key
@@ -318,6 +340,8 @@ class MailService(QObject):
                 self._sync_handle = None
             changes, new_state, tree = result
             self._sync_state[key] = new_state
+            if self._sync_again and folder == self._watched:
+                QTimer.singleShot(0, self, self.poll_now)
             if baseline or folder != self._watched:
                 return
             if changes:
@@ -334,6 +358,8 @@ class MailService(QObject):
         def on_error(error: BaseException) -> None:
             if self._sync_handle is handle:
                 self._sync_handle = None
+            if self._sync_again and folder == self._watched and not isinstance(error, Cancelled):
+                QTimer.singleShot(0, self, self.poll_now)
             if not isinstance(error, Cancelled):
                 # Polling trouble is passing (network): say so quietly and try again at the next tick.
                 self.status.emit(f"Could not check for new mail: {user_message(error)}")

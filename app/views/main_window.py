@@ -196,6 +196,8 @@ class MainWindow(QMainWindow):
         self.list_model.loading_changed.connect(self._on_loading)
         self.list_model.page_loaded.connect(self._on_page_loaded)
         self.list_model.total_changed.connect(lambda _total: self.update_folder_label())
+        # The unread count in the status bar follows the sidebar's (new mail, changes made by others).
+        self.sidebar_model.dataChanged.connect(lambda *_args: self.update_folder_label())
         self.list_model.load_failed.connect(lambda text: self.list_view.set_placeholder(text))
         self.reading_pane.body_loaded.connect(self.reading.on_body_loaded)
         self.reading_pane.open_link_requested.connect(self._open_link)

@@ -14,7 +14,16 @@ parser reads): one ``ConnectionStatus OK`` envelope at once, one per batch of ev
 every few seconds, and ``ConnectionStatus Closed`` when ``ConnectionTimeout`` (minutes) is over or
 every subscription on it was removed. A client that goes away ends the stream at the next write.
 Unknown subscription ids get ``ErrorSubscriptionNotFound`` (malformed ones ``ErrorInvalidSubscription``),
-another user's subscription ``ErrorSubscriptionAccessDenied``. Push subscriptions would make the server
+another user's subscription ``ErrorSubscriptionAccessDenied``.
+
+Lifetimes and gaps, as Exchange has them: a streaming subscription lives while a connection carries it and for
+:attr:`Hub.lifetime_s` (30 minutes) after its last connection ended, then it is gone (``ErrorSubscriptionNotFound``);
+subscriptions live in the EWS process's memory, so a restart loses them all (:meth:`Hub.restart`). Events wait
+for a subscription in a queue of at most :attr:`Hub.queue_limit`; past that they are lost, and the next
+GetStreamingEvents for it answers ``ErrorMissedNotificationEvents`` and ends the subscription (the client resyncs
+and subscribes again). :meth:`Hub.drop_connections` cuts every open stream mid-answer, as a network failure does.
+Subscribe with ``X-PreferServerAffinity: true`` answers the ``X-BackEndOverrideCookie`` cookie that routes the
+subscriptions of one ``X-AnchorMailbox`` group to their mailbox server. Push subscriptions would make the server
 call out to a client URL; this emulator never sends traffic anywhere, so they are refused.
 """
 
@@ -31,12 +40,14 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from ews_emulator.backend import StreamDropped
 from ews_emulator.errors import EwsError
 from ews_emulator.exchange.context import Ctx
-from ews_emulator.exchange.registry import StreamingAnswer, operation
+from ews_emulator.exchange.registry import HttpAnswer, StreamingAnswer, operation
 from ews_emulator.exchange.responses import each_message, error, response_root, success
 from ews_emulator.ops.common import fmt_ts
-from ews_emulator.soap import M_NS, T_NS, bool_text, envelope, m, t, xs_bool
+from ews_emulator.quirks import Quirk
+from ews_emulator.soap import M_NS, T_NS, SoapFault, bool_text, envelope, m, t, xs_bool
 from ews_emulator.store import Folder
 from ews_emulator.store.events import events_after, last_seq
 from ews_emulator.store.ids import MalformedId, change_key, decode_id, encode_id
@@ -66,7 +77,11 @@ def decode_watermark(text: str | None) -> int:
 
 @dataclass
 class Subscription:
-    """One subscription: whose, which mailbox and folders, which event types, where it is in the event log."""
+    """One subscription: whose, which mailbox and folders, which event types, where it is in the event log.
+
+    ``last_used`` is when a GetEvents last read it (pull) or its last streaming connection ended; ``connections``
+    counts the streaming connections carrying it now. ``anchor`` is the request's ``X-AnchorMailbox``.
+    """
 
     id: str
     owner_id: int
@@ -77,31 +92,50 @@ class Subscription:
     seq: int
     timeout_s: float = 0.0
     last_used: float = field(default_factory=time.monotonic)
+    anchor: str = ""
+    connections: int = 0
 
 
 class Hub:
-    """The backend's subscriptions (thread-safe)."""
+    """The backend's subscriptions (thread-safe).
+
+    Attributes:
+        keepalive_s: Seconds between two keep-alive envelopes on an idle stream.
+        lifetime_s: How long a streaming subscription outlives its last connection (Exchange: 30 minutes).
+        queue_limit: Events kept for one subscription that is not being read; more are lost (the next read
+            answers ``ErrorMissedNotificationEvents``).
+    """
 
     keepalive_s = 4.0
+    lifetime_s = 30 * 60.0
+    queue_limit = 1000
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._subs: dict[str, Subscription] = {}
         self._counter = itertools.count(1)
+        self._drops = 0  # bumped by drop_connections(); a stream started before the bump ends mid-answer
+        self._streams = 0
+        self.connections_opened = 0
 
     def add(self, owner_id: int, mailbox_id: int, folder_ids: frozenset[int] | None, event_types: frozenset[str],
-            streaming: bool, seq: int, timeout_s: float = 0.0) -> Subscription:
+            streaming: bool, seq: int, timeout_s: float = 0.0, anchor: str = "") -> Subscription:
         with self._lock:
             sid = encode_id("subscription", mailbox_id, next(self._counter), owner_id)
-            sub = Subscription(sid, owner_id, mailbox_id, folder_ids, event_types, streaming, seq, timeout_s)
+            sub = Subscription(sid, owner_id, mailbox_id, folder_ids, event_types, streaming, seq, timeout_s,
+                               anchor=anchor)
             self._subs[sid] = sub
             return sub
 
     def get(self, sid: str) -> Subscription | None:
         with self._lock:
             sub = self._subs.get(sid)
-            if sub is not None and not sub.streaming and sub.timeout_s and \
-                    time.monotonic() - sub.last_used > sub.timeout_s:
+            if sub is None:
+                return None
+            idle = time.monotonic() - sub.last_used
+            expired = (sub.connections == 0 and idle > self.lifetime_s) if sub.streaming \
+                else (sub.timeout_s and idle > sub.timeout_s)
+            if expired:
                 del self._subs[sid]
                 return None
             return sub
@@ -109,6 +143,49 @@ class Hub:
     def remove(self, sid: str) -> bool:
         with self._lock:
             return self._subs.pop(sid, None) is not None
+
+    def attach(self, subs: list[Subscription]) -> int:
+        """A streaming connection starts carrying ``subs``; returns the drop generation it started in."""
+        with self._lock:
+            for sub in subs:
+                sub.connections += 1
+            self._streams += 1
+            self.connections_opened += 1
+            return self._drops
+
+    def detach(self, subs: list[Subscription]) -> None:
+        """That connection ended: the subscriptions' lifetime starts counting."""
+        with self._lock:
+            now = time.monotonic()
+            for sub in subs:
+                sub.connections = max(0, sub.connections - 1)
+                sub.last_used = now
+            self._streams -= 1
+
+    def dropped_since(self, generation: int) -> bool:
+        with self._lock:
+            return self._drops != generation
+
+    @property
+    def open_streams(self) -> int:
+        """Streaming connections open now."""
+        with self._lock:
+            return self._streams
+
+    def drop_connections(self) -> None:
+        """Cut every open streaming connection mid-answer (no ``Closed`` envelope), as a network failure does."""
+        with self._lock:
+            self._drops += 1
+
+    def restart(self) -> None:
+        """Forget every subscription, as a restart of the EWS process does (they live in its memory)."""
+        with self._lock:
+            self._subs.clear()
+
+    def subscriptions(self) -> list[Subscription]:
+        """The live subscriptions (for tests and diagnostics)."""
+        with self._lock:
+            return list(self._subs.values())
 
     def __len__(self) -> int:
         with self._lock:
@@ -156,9 +233,11 @@ def subscribe(ctx: Ctx, req: etree._Element) -> etree._Element:
         if kind == "PushSubscriptionRequest":
             raise EwsError("ErrorInvalidSubscriptionRequest", "Push subscriptions are not supported by this server "
                                                               "(it never connects out); use streaming or pull.")
+        streaming = kind == "StreamingSubscriptionRequest"
+        if streaming and ctx.backend.quirks.on(Quirk.NO_STREAMING):
+            raise EwsError("ErrorInvalidSubscriptionRequest", "Streaming subscriptions are not supported.")
         mailbox_id, folder_ids = _subscribed_folders(ctx, request)
         types = frozenset((e.text or "").strip() for e in request.iterfind(f"{_T}EventTypes/{_T}EventType"))
-        streaming = kind == "StreamingSubscriptionRequest"
         con = ctx.store.db.connection()
         seq = last_seq(con)
         timeout_s = 0.0
@@ -167,12 +246,20 @@ def subscribe(ctx: Ctx, req: etree._Element) -> etree._Element:
             if given:
                 seq = min(decode_watermark(given), seq)
             timeout_s = int(request.findtext(f"{_T}Timeout") or 30) * 60.0
-        sub = hub(ctx).add(ctx.caller.id, mailbox_id, folder_ids, types, streaming, seq, timeout_s)
+        anchor = (ctx.headers.get("X-AnchorMailbox") or "").strip().casefold()
+        sub = hub(ctx).add(ctx.caller.id, mailbox_id, folder_ids, types, streaming, seq, timeout_s, anchor)
         etree.SubElement(msg, m("SubscriptionId")).text = sub.id
         if not streaming:
             etree.SubElement(msg, m("Watermark")).text = encode_watermark(seq)
 
-    return each_message("Subscribe", [None], fill)
+    answer = each_message("Subscribe", [None], fill)
+    if (ctx.headers.get("X-PreferServerAffinity") or "").strip().lower() == "true":
+        # The cookie the front end routes the group's later requests by (one mailbox server here).
+        return HttpAnswer(answer, headers={"Set-Cookie": f"X-BackEndOverrideCookie={_BACKEND_COOKIE}; path=/"})
+    return answer
+
+
+_BACKEND_COOKIE = "EMULATOR-MBX01~1942000000"
 
 
 def _subscribed_folders(ctx: Ctx, request: etree._Element) -> tuple[int, frozenset[int] | None]:
@@ -346,20 +433,46 @@ def get_events(ctx: Ctx, req: etree._Element) -> etree._Element:
 # GetStreamingEvents ------------------------------------------------------------------------------
 @operation("GetStreamingEvents")
 def get_streaming_events(ctx: Ctx, req: etree._Element) -> etree._Element | StreamingAnswer:
+    if ctx.backend.quirks.on(Quirk.NO_STREAMING):
+        raise SoapFault("ErrorInvalidRequest", "The request is invalid: GetStreamingEvents is not supported.")
     ids = [(s.text or "").strip() for s in req.iterfind(f"{_M}SubscriptionIds/{_T}SubscriptionId")]
     minutes = int(req.findtext(f"{_M}ConnectionTimeout") or 30)
     subs: list[Subscription] = []
-    for sid in ids:
+    failed: list[str] = []
+    first_error: EwsError | None = None
+    for sid in ids:  # every failing id is named (ErrorSubscriptionIds), with the first failure's code
         try:
-            subs.append(_lookup(ctx, sid, streaming=True))
+            sub = _lookup(ctx, sid, streaming=True)
+            if sub.connections == 0 and _overflowed(ctx, sub):
+                hub(ctx).remove(sub.id)  # its queue overflowed while nobody read it: the events are gone
+                raise _missed()
+            subs.append(sub)
         except EwsError as exc:
-            root, container = response_root("GetStreamingEvents")
-            msg = error(container, "GetStreamingEvents", exc)
-            bad = etree.SubElement(msg, m("ErrorSubscriptionIds"))
-            etree.SubElement(bad, t("SubscriptionId")).text = sid
-            etree.SubElement(msg, m("ConnectionStatus")).text = "Closed"
-            return root
+            failed.append(sid)
+            first_error = first_error or exc
+    if first_error is not None:
+        return _failed(failed, first_error)
     return StreamingAnswer(_stream(ctx, subs, minutes * 60.0))
+
+
+def _missed() -> EwsError:
+    return EwsError("ErrorMissedNotificationEvents", "Events were missed: the subscription's event queue overflowed. "
+                    "Resynchronize and subscribe again.")
+
+
+def _failed(sids: list[str], exc: EwsError) -> etree._Element:
+    root, container = response_root("GetStreamingEvents")
+    msg = error(container, "GetStreamingEvents", exc)
+    bad = etree.SubElement(msg, m("ErrorSubscriptionIds"))
+    for sid in sids:
+        etree.SubElement(bad, t("SubscriptionId")).text = sid
+    etree.SubElement(msg, m("ConnectionStatus")).text = "Closed"
+    return root
+
+
+def _overflowed(ctx: Ctx, sub: Subscription) -> bool:
+    limit = hub(ctx).queue_limit
+    return len(events_after(ctx.store.db.connection(), sub.seq, sub.mailbox_id, limit + 1)) > limit
 
 
 def _envelope(ctx: Ctx, status: str, notifications: list[etree._Element]) -> bytes:
@@ -376,22 +489,35 @@ def _envelope(ctx: Ctx, status: str, notifications: list[etree._Element]) -> byt
 
 def _stream(ctx: Ctx, subs: list[Subscription], seconds: float) -> Iterator[bytes]:
     the_hub = hub(ctx)
-    deadline = time.monotonic() + seconds
-    yield _envelope(ctx, "OK", [])
-    last_sent = time.monotonic()
-    while time.monotonic() < deadline:
-        live = [s for s in subs if the_hub.get(s.id) is s]
-        if not live:
-            break
-        notifications = []
-        for sub in live:
-            events, sub.seq, _ = _collect(ctx, sub)
-            if events:
-                notifications.append(_notification(sub.id, events))
-        now = time.monotonic()
-        if notifications or now - last_sent >= the_hub.keepalive_s:
-            yield _envelope(ctx, "OK", notifications)
-            last_sent = now
-        else:
-            time.sleep(POLL_S)
-    yield _envelope(ctx, "Closed", [])
+    generation = the_hub.attach(subs)
+    try:
+        deadline = time.monotonic() + seconds
+        yield _envelope(ctx, "OK", [])
+        last_sent = time.monotonic()
+        while time.monotonic() < deadline:
+            if the_hub.dropped_since(generation):
+                raise StreamDropped("the streaming connection was cut")
+            live = [s for s in subs if the_hub.get(s.id) is s]
+            if not live:
+                break
+            overflowed = next((s for s in live if _overflowed(ctx, s)), None)
+            if overflowed is not None:  # events came faster than this connection reads them: they are lost
+                the_hub.remove(overflowed.id)
+                data = envelope(_failed([overflowed.id], _missed()))
+                ctx.backend.check_response(data)
+                yield data
+                return
+            notifications = []
+            for sub in live:
+                events, sub.seq, _ = _collect(ctx, sub)
+                if events:
+                    notifications.append(_notification(sub.id, events))
+            now = time.monotonic()
+            if notifications or now - last_sent >= the_hub.keepalive_s:
+                yield _envelope(ctx, "OK", notifications)
+                last_sent = now
+            else:
+                time.sleep(POLL_S)
+        yield _envelope(ctx, "Closed", [])
+    finally:
+        the_hub.detach(subs)
