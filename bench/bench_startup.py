@@ -1,4 +1,4 @@
-"""Start-up time of the bundled binary to its first window (issue 6): median, min and max of N runs.
+"""Start-up time of the bundled binary to its first window: median, min and max of N runs.
 
     .venv/bin/python bench/bench_startup.py [--binary dist/mailroom/mailroom] [--runs 5]
 

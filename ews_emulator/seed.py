@@ -1,4 +1,4 @@
-"""Seed the demo tenant (issue 2, section 3) into an empty store, deterministically.
+"""Seed the demo tenant into an empty store, deterministically.
 
 Everything about the tenant is data in ``resources/demo_tenant/``: ``tenant.json`` (recipients, grants,
 folder permissions, categories, rules, contacts), ``people.json`` (the outside world), ``mail/*.json``

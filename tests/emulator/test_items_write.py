@@ -1,6 +1,6 @@
 """Changing items through the emulator: CreateItem (save), UpdateItem, DeleteItem, MoveItem, CopyItem and
 attachments, driven by exchangelib over HTTP (plus a few hand-written SOAP requests for the edge cases
-exchangelib never sends). Rights follow the demo tenant's grant table (issue 2, section 3).
+exchangelib never sends). Rights follow the demo tenant's grant table.
 """
 
 from __future__ import annotations

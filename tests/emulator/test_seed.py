@@ -152,7 +152,7 @@ def test_provision_mailbox_alone(tmp_path) -> None:
     store.close()
 
 
-# Grants: the table of issue 2 ------------------------------------------------------------------------
+# Grants: the demo tenant's table ------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("user", "mailbox", "grant"),
     [

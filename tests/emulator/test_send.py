@@ -1,6 +1,6 @@
 """Sending through the emulator with exchangelib over HTTP: drafts, Send As, Send on Behalf, delivery.
 
-Grants (issue 2, section 3): alice has SendAs on support@ and SendOnBehalf on billing@, bob SendOnBehalf on
+Grants: alice has SendAs on support@ and SendOnBehalf on billing@, bob SendOnBehalf on
 sales@, carol FullAccess on support@ without a send right, dave nothing.
 """
 
