@@ -29,9 +29,18 @@ import platformdirs
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
-from app.domain.errors import Cancelled, ConnectionFailed, MailroomError, SendDenied, ServerBusy, user_message
+from app.domain.errors import (
+    Cancelled,
+    ConnectionFailed,
+    MailroomError,
+    OutcomeUnknown,
+    SendDenied,
+    ServerBusy,
+    user_message,
+)
 from app.domain.folders import FolderRef
 from app.domain.mailbox import MailboxRef
+from app.domain.message_ids import new_message_id
 from app.domain.messages import AttachmentInfo, ComposeMode, Draft, LocalAttachment
 from app.domain.rights import SendRight
 from app.tasks import TaskHandle, TaskRunner
@@ -95,6 +104,8 @@ def draft_to_json(draft: Draft, account: str) -> dict[str, Any]:
         ],
         "forwarded": [dataclasses.asdict(a) for a in draft.forwarded],
         "saved_attachment_ids": list(draft.saved_attachment_ids),
+        "message_id": draft.message_id,
+        "send_attempted": draft.send_attempted,
     }
     return data
 
@@ -126,6 +137,8 @@ def draft_from_json(data: dict[str, Any]) -> tuple[Draft, str]:
         local_id=str(data.get("local_id", "")),
         forwarded=[AttachmentInfo(**a) for a in data.get("forwarded", [])],
         saved_attachment_ids=[str(x) for x in data.get("saved_attachment_ids", [])],
+        message_id=str(data.get("message_id", "")),
+        send_attempted=bool(data.get("send_attempted", False)),
     )
     return draft, str(data.get("account", ""))
 
@@ -195,7 +208,8 @@ class ComposeService(QObject):
 
     # -- local autosave --------------------------------------------------------------------------------------
     def new_draft(self, from_mailbox: str, **fields: Any) -> Draft:
-        """A new draft with a fresh ``local_id``."""
+        """A new draft with a fresh ``local_id`` and its own Internet Message-ID."""
+        fields.setdefault("message_id", new_message_id(from_mailbox))
         return Draft(from_mailbox=from_mailbox, local_id=uuid.uuid4().hex, **fields)
 
     def changed(self, draft: Draft) -> None:
@@ -281,8 +295,8 @@ class ComposeService(QObject):
         def work() -> Draft:
             from app.ews import compose
 
-            return client.retrying(lambda: compose.save_draft(client, snapshot), mailbox=snapshot.from_mailbox,
-                                   on_wait=self._status_from_worker)
+            # Not wrapped in another retry: the creating steps inside must not be repeated blindly.
+            return compose.save_draft(client, snapshot, on_wait=self._status_from_worker)
 
         def on_result(saved: Draft) -> None:
             self._busy.pop(snapshot.local_id, None)
@@ -309,16 +323,25 @@ class ComposeService(QObject):
         return handle
 
     def send(self, draft: Draft) -> TaskHandle[Any]:
-        """Send the draft from its From mailbox; :attr:`sent` or :attr:`send_failed` follows."""
+        """Send the draft from its From mailbox; :attr:`sent` or :attr:`send_failed` follows.
+
+        Before the first attempt the draft gets its Message-ID and is marked as attempted, on ``draft`` itself
+        and in the local file, so that a later send (after a lost answer, or after the app restarted) first asks
+        the server whether this message already went out.
+        """
+        check_first = draft.send_attempted
+        if not draft.message_id:
+            draft.message_id = new_message_id(draft.from_mailbox)
+        draft.send_attempted = True
         snapshot = _copy(draft)
-        self.save_local(snapshot)  # first of all: whatever happens next, the text is on disk
+        self.save_local(snapshot)  # first of all: whatever happens next, the text (and its Message-ID) is on disk
         client = self._client()
 
         def work() -> None:
             from app.ews import compose
 
-            # No busy-retry here: a send is not idempotent once the server took it.
-            compose.send(client, snapshot, on_wait=self._status_from_worker)
+            # No retry around it: a send is not idempotent once the server took it (compose.send asks first).
+            compose.send(client, snapshot, check_first=check_first, on_wait=self._status_from_worker)
 
         def on_result(_: object) -> None:
             self._busy.pop(snapshot.local_id, None)
@@ -370,6 +393,7 @@ class ComposeService(QObject):
 
         def on_result(draft: Draft) -> None:
             draft.local_id = uuid.uuid4().hex
+            draft.message_id = draft.message_id or new_message_id(draft.from_mailbox)
             on_ready(draft)
 
         def failed(error: BaseException) -> None:
@@ -394,6 +418,8 @@ class ComposeService(QObject):
     # -- internals -------------------------------------------------------------------------------------------
     def _after_failed_send(self, draft: Draft, error: BaseException) -> None:
         """Keep the message (server draft when possible, local copy always) and say what happened."""
+        if not isinstance(error, OutcomeUnknown | Cancelled):
+            draft.send_attempted = False  # a definite "not sent": the next send need not ask first
         if isinstance(error, Cancelled):
             self.send_failed.emit(draft.local_id, "Sending was cancelled. Your message is kept as a draft.", draft)
             return
@@ -403,10 +429,21 @@ class ComposeService(QObject):
             kept = getattr(error, "draft", None)
             if isinstance(kept, Draft):
                 kept.local_id = draft.local_id
+                kept.send_attempted = False
                 draft = kept
             self.save_local(draft)
             text = (f"Not sent: {user_message(error)} Your message is kept in the Drafts of {draft.from_mailbox}"
                     " and on this computer.")
+            self.send_failed.emit(draft.local_id, text, draft)
+            self.status.emit(text)
+            return
+        if isinstance(error, OutcomeUnknown):
+            # Maybe sent: no server draft is made now (it could outlive a message that went out); the next Send
+            # asks the server first and sends only if it had not gone out.
+            text = ("Not sent — not confirmed: the connection broke and the server could not be asked whether "
+                    "the message went out. Press Send again: Mailroom checks first and never sends it twice. "
+                    "Your message is kept on this computer.")
+            self.save_local(draft)
             self.send_failed.emit(draft.local_id, text, draft)
             self.status.emit(text)
             return
