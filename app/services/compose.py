@@ -179,6 +179,8 @@ class ComposeService(QObject):
         status(str): a passing message for the status bar.
         send_right_learned(str, SendRight): a send taught what the user may do with an address (a refusal:
             NONE). Exchange tells delegates nothing in advance.
+        idle(str): local_id: no save or send of that draft runs any more (emitted after the outcome signals,
+            whatever the outcome, quiet saves and cancellations included).
     """
 
     saved = Signal(object)
@@ -187,6 +189,7 @@ class ComposeService(QObject):
     send_failed = Signal(str, str, object)
     status = Signal(str)
     send_right_learned = Signal(str, object)
+    idle = Signal(str)
     _worker_status = Signal(str)
 
     def __init__(self, runner: TaskRunner, client_provider: Callable[[], EwsClient],
@@ -307,15 +310,16 @@ class ComposeService(QObject):
                 self.save_local(saved)
             self.saved.emit(saved)
             self.status.emit(f"Draft saved in the Drafts of {saved.from_mailbox}.")
+            self._ended(snapshot.local_id)
 
         def on_error(error: BaseException) -> None:
             self._busy.pop(snapshot.local_id, None)
-            if isinstance(error, Cancelled) or quiet:
-                return
-            text = (f"The draft could not be saved in the Drafts of {snapshot.from_mailbox}: "
-                    f"{user_message(error)} A copy is kept on this computer.")
-            self.save_failed.emit(snapshot.local_id, text)
-            self.status.emit(text)
+            if not (isinstance(error, Cancelled) or quiet):
+                text = (f"The draft could not be saved in the Drafts of {snapshot.from_mailbox}: "
+                        f"{user_message(error)} A copy is kept on this computer.")
+                self.save_failed.emit(snapshot.local_id, text)
+                self.status.emit(text)
+            self._ended(snapshot.local_id)
 
         handle = self._runner.run(work, key=snapshot.from_mailbox, on_result=on_result, on_error=on_error,
                                   description=f"Saving a draft in {snapshot.from_mailbox}")
@@ -348,10 +352,14 @@ class ComposeService(QObject):
             self.forget_local(snapshot)
             self.sent.emit(snapshot)
             self.status.emit(f"Message sent from {snapshot.from_mailbox}.")
+            self._ended(snapshot.local_id)
 
         def on_error(error: BaseException) -> None:
             self._busy.pop(snapshot.local_id, None)
-            self._after_failed_send(snapshot, error)
+            try:
+                self._after_failed_send(snapshot, error)
+            finally:
+                self._ended(snapshot.local_id)
 
         handle = self._runner.run(work, key=snapshot.from_mailbox, on_result=on_result, on_error=on_error,
                                   description=f"Sending a message from {snapshot.from_mailbox}")
@@ -460,6 +468,11 @@ class ComposeService(QObject):
         self.send_failed.emit(draft.local_id, text, draft)
         self.status.emit(text)
         self.save_to_server(draft, quiet=True)
+
+    def _ended(self, local_id: str) -> None:
+        """Say :attr:`idle` for a draft once its last task is over (a failed send may have started a save)."""
+        if local_id not in self._busy:
+            self.idle.emit(local_id)
 
     def _path(self, local_id: str) -> Path:
         safe = "".join(c for c in local_id if c.isalnum() or c in "-_") or "draft"
