@@ -24,10 +24,12 @@ from typing import TypeVar
 import requests
 from exchangelib import errors as ex
 from exchangelib.account import Account
+from exchangelib.fields import FieldPath
+from exchangelib.folders import Folder
 from exchangelib.items import ID_ONLY
-from exchangelib.properties import ItemId
+from exchangelib.properties import DistinguishedFolderId, FolderId, ItemId
 from exchangelib.restriction import Q, Restriction
-from exchangelib.services import FindItem
+from exchangelib.services import FindFolder, FindItem
 
 from app.domain.errors import Cancelled, MailroomError, OutcomeUnknown, ServerBusy
 from app.ews.addressing import WholeBodyParsing, WholeGetItem, denied_as, folder_object, well_known
@@ -174,3 +176,17 @@ def draft_exists(account: Account, draft_id: str) -> bool:
     except (ex.ErrorItemNotFound, ex.ErrorInvalidIdMalformed):
         return False
     return bool(getattr(item, "is_draft", True))
+
+
+def find_child_folder(account: Account, parent: FolderId | DistinguishedFolderId, name: str) -> str | None:
+    """The id of the folder named ``name`` (case-insensitively, as Exchange compares) directly under ``parent``."""
+    target = folder_object(account, parent)
+    fields = {FieldPath(field=Folder.get_field_by_fieldname("name"))}
+    for found in FindFolder(account=account, page_size=500).call(
+            folders=[target], additional_fields=fields, restriction=None, shape=ID_ONLY, depth="Shallow",
+            max_items=None, offset=0):
+        if isinstance(found, Exception):
+            raise found
+        if (found.name or "").casefold() == name.casefold():
+            return str(found.id)
+    return None
