@@ -95,3 +95,20 @@ def _inbox(emu, user: str) -> list:
     from tests.support.emulator import account
 
     return list(account(emu, user).inbox.all().only("subject"))
+
+
+def test_the_message_id_and_the_attempt_survive_a_restart_in_the_local_file() -> None:
+    import json
+    import re
+
+    from app.domain.message_ids import new_message_id
+    from app.domain.messages import Draft
+    from app.services.compose import draft_from_json, draft_to_json
+
+    mid = new_message_id(SUPPORT)
+    assert re.fullmatch(r"<[0-9a-f]{32}\.mailroom@example\.com>", mid)
+    assert new_message_id(SUPPORT) != mid
+    assert new_message_id("no-domain").endswith("@mailroom.invalid>")
+    draft = Draft(SUPPORT, to=["bob@example.com"], subject="x", local_id="l1", message_id=mid, send_attempted=True)
+    back, _ = draft_from_json(json.loads(json.dumps(draft_to_json(draft, "alice@example.com"))))
+    assert back.message_id == mid and back.send_attempted
