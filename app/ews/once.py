@@ -105,8 +105,8 @@ def once(client: EwsClient, mailbox: str, fn: Callable[[], T], *, denied: str, w
         except Exception as error:
             if ambiguous(error):
                 log.info("%s: answer lost (%r); the outcome is unknown", what, error)
-                raise OutcomeUnknown(f"The server did not confirm it: {what} may or may not have been done.") \
-                    from error
+                raise OutcomeUnknown(f"The connection broke before the server answered about {what}: it may or "
+                                     "may not have been done.") from error
             if isinstance(error, ex.ErrorServerBusy) and attempt < MAX_BUSY_RETRIES:
                 delay = max(0.05, error.back_off or 2.0 * (attempt + 1))
                 if on_wait is not None:
