@@ -54,7 +54,8 @@ class Emulator:
             scale: Extra generated messages in support@'s Inbox (benchmarks).
             latency_ms: Delay before every authenticated EWS/Autodiscover response.
             fail_rate: Probability of an injected fault per authenticated EWS request.
-            fail_mode: ``busy``, ``drop`` or ``http500``.
+            fail_mode: ``busy``, ``drop``, ``http500`` (the request is not executed), ``drop-after`` or
+                ``http500-after`` (it is executed, then the answer is lost).
             fail_seed: Seed of the fault generator (same seed, same faults).
             tls: Serve HTTPS with a self-signed certificate.
             schema_dir: EWS schema folder; requests are then schema-validated by the Backend.

@@ -2,7 +2,11 @@
 
 The decision is made per authenticated EWS request, before the Backend sees it, by a
 seeded :class:`random.Random`, so a given seed and request order always inject the same
-faults. A faulted request is never executed.
+faults. ``busy``, ``drop`` and ``http500`` fail the request before the server acts on it.
+``drop-after`` and ``http500-after`` carry the request out (a send is sent, a folder created)
+and only then lose the answer: the connection is closed without a response, or a bare HTTP 500
+replaces it. That is the failure a client cannot tell from the first kind by looking at the
+error, and the one that turns a blind retry into a duplicate.
 """
 
 from __future__ import annotations
@@ -26,6 +30,13 @@ class FaultMode(StrEnum):
     BUSY = "busy"  # HTTP 500 + SOAP fault ErrorServerBusy with BackOffMilliseconds
     DROP = "drop"  # the connection is closed without any response
     HTTP500 = "http500"  # HTTP 500 with a plain-text, non-SOAP body
+    DROP_AFTER = "drop-after"  # the request is executed, then the connection is closed without a response
+    HTTP500_AFTER = "http500-after"  # the request is executed, then HTTP 500 (plain text) replaces the answer
+
+    @property
+    def executes(self) -> bool:
+        """True when the server carries the request out before the fault (the answer alone is lost)."""
+        return self in (FaultMode.DROP_AFTER, FaultMode.HTTP500_AFTER)
 
 
 @dataclass(frozen=True)
@@ -35,10 +46,12 @@ class FaultCounts:
     busy: int = 0
     drop: int = 0
     http500: int = 0
+    drop_after: int = 0
+    http500_after: int = 0
 
     @property
     def total(self) -> int:
-        return self.busy + self.drop + self.http500
+        return self.busy + self.drop + self.http500 + self.drop_after + self.http500_after
 
 
 class FaultInjector:
@@ -49,7 +62,7 @@ class FaultInjector:
 
         Args:
             rate: Probability in [0, 1] that one request is faulted.
-            mode: ``busy``, ``drop`` or ``http500``.
+            mode: ``busy``, ``drop``, ``http500``, ``drop-after`` or ``http500-after``.
             seed: Seed of the private random generator.
             back_off_ms: ``BackOffMilliseconds`` sent with ``busy`` faults.
 
@@ -84,6 +97,8 @@ class FaultInjector:
                 busy=self._counts[FaultMode.BUSY],
                 drop=self._counts[FaultMode.DROP],
                 http500=self._counts[FaultMode.HTTP500],
+                drop_after=self._counts[FaultMode.DROP_AFTER],
+                http500_after=self._counts[FaultMode.HTTP500_AFTER],
             )
 
     def busy_body(self) -> bytes:

@@ -10,8 +10,8 @@ Routes (paths are case-insensitive, as on IIS):
 
 ``latency_ms`` delays every *authenticated* EWS and Autodiscover response (401 challenges
 and the token endpoint are not delayed, so an NTLM handshake costs no extra latency).
-Fault injection applies to authenticated ``POST``s to the EWS URL only, before the
-Backend runs. A Backend exception becomes HTTP 500 with an ``ErrorInternalServerError``
+Fault injection applies to authenticated ``POST``s to the EWS URL only: before the
+Backend runs, or (``drop-after``, ``http500-after``) after it ran, in place of its answer. A Backend exception becomes HTTP 500 with an ``ErrorInternalServerError``
 SOAP fault; no exception stops the server.
 """
 
@@ -186,18 +186,10 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         if self.command == "GET":
             self._send(200, b"Exchange Web Services emulator. Send SOAP requests with POST.\r\n", _TEXT)
             return
-        if ews:
-            fault = self.server.faults.decide()
-            if fault is FaultMode.DROP:
-                log.info("Injected fault: dropping the connection")
-                self.close_connection = True
-                return
-            if fault is FaultMode.BUSY:
-                self._send(500, self.server.faults.busy_body())
-                return
-            if fault is FaultMode.HTTP500:
-                self._send(500, HTTP500_BODY, "text/html; charset=utf-8")
-                return
+        fault = self.server.faults.decide() if ews else None
+        if fault is not None and not fault.executes:
+            self._inject(fault)
+            return
         # The Backend never sees credentials.
         headers = Headers([(k, v) for k, v in self.headers.items() if k.lower() != "authorization"])
         try:
@@ -205,7 +197,23 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         except Exception:
             log.exception("Backend failed on %s", urlsplit(self.path).path)
             result = HttpResult(500, fault_envelope(_INTERNAL_ERROR))
+        if fault is not None:  # the work is done; only the answer is lost
+            close = getattr(result.body, "close", None)
+            if callable(close):
+                close()
+            self._inject(fault)
+            return
         self._send_result(result)
+
+    def _inject(self, fault: FaultMode) -> None:
+        """Answer with an injected fault instead of the Backend's response."""
+        if fault in (FaultMode.DROP, FaultMode.DROP_AFTER):
+            log.info("Injected fault %s: dropping the connection", fault.value)
+            self.close_connection = True
+        elif fault is FaultMode.BUSY:
+            self._send(500, self.server.faults.busy_body())
+        else:
+            self._send(500, HTTP500_BODY, "text/html; charset=utf-8")
 
     # -- request body ----------------------------------------------------------------------------------
     def _read_body(self) -> bytes:

@@ -130,6 +130,13 @@ class ItemGone(ServerError):
     """The item or folder no longer exists (deleted or moved by someone else)."""
 
 
+class OutcomeUnknown(ConnectionFailed):
+    """A write reached the server, or may have, but its answer was lost (connection dropped, timeout, HTTP 5xx).
+
+    Whether it was carried out is not known from the error: ask the server before doing it again.
+    """
+
+
 class Cancelled(MailroomError):
     """The work was cancelled before it finished (the user closed the view, or the app is quitting)."""
 

@@ -158,6 +158,10 @@ class Draft:
             next save.
         saved_attachment_ids: Bookkeeping of ``app.ews.compose``: the attachment ids on the server draft as of
             the last save (so that attachments removed since are deleted there too).
+        message_id: The message's own Internet Message-ID (RFC 5322 ``<left@right>``), given before it is first
+            saved or sent; a send whose answer was lost is recognised by it in Sent Items.
+        send_attempted: A send of this draft was started before (its outcome may not be known): the next send
+            first asks the server whether it went out.
     """
 
     from_mailbox: str
@@ -174,6 +178,8 @@ class Draft:
     local_id: str = ""
     forwarded: list[AttachmentInfo] = field(default_factory=list)
     saved_attachment_ids: list[str] = field(default_factory=list)
+    message_id: str = ""
+    send_attempted: bool = False
 
 
 class ChangeKind(enum.Enum):

@@ -28,6 +28,7 @@ from app.domain.folders import FolderRef
 from app.ews.addressing import folder_id, item_ids, place, raise_first_error, run
 from app.ews.client import EwsClient
 from app.ews.convert import FLAGGED
+from app.ews.once import once
 
 CHUNK = 50
 
@@ -104,8 +105,10 @@ def _chunked(client: EwsClient, mailbox: str, ids: Sequence[str], call: Callable
             break
         chunk = list(ids[start:start + CHUNK])
         try:
-            results = run(client, mailbox, lambda c=chunk: raise_first_error(call(c)), denied=denied,
-                          on_wait=on_wait, cancelled=cancelled)
+            # Once: a lost answer is not retried blindly (a copy would be made twice). For a move or a delete the
+            # caller may try again: ids already moved or deleted answer ErrorItemNotFound and are skipped.
+            results = once(client, mailbox, lambda c=chunk: raise_first_error(call(c)), denied=denied,
+                           what=f"{len(chunk)} messages", on_wait=on_wait)
         except AccessDenied as error:
             if done:
                 raise AccessDenied(f"{error} ({done} of {total} were {verb} before that.)") from error

@@ -14,12 +14,21 @@ Round trips: ``prepare_response`` 1. ``save_draft``: a new message 1 (attachment
 of a reply 2, of a forward 3 (it reads which attachments the server copied); later saves 1; +1 for each kind
 of attachment change (added, removed). ``send``: a saved draft 1, an unsaved new message 1, an unsaved
 reply 2 (forward 3); a refused send 1-2 more (keep the draft, look up the mailbox's name for the message).
+
+Exactly once: every message carries its own Internet Message-ID (``Draft.message_id``, given before the first
+attempt; set on the CreateItem of a new message, which Exchange keeps when it sends it). Creates and sends go out
+through :func:`app.ews.once.once`, never repeated blindly; when the answer is lost, the server is asked first:
+Sent Items of the sending mailbox for that Message-ID, and whether the saved draft is still a draft (a sent draft
+leaves Drafts; replies and forwards are recognised this way, since Exchange's response objects carry no
+Message-ID). Only a message that did not go out is sent again. A new draft whose CreateItem answer was lost is
+looked for in Drafts by its Message-ID before it is created again.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
 from collections.abc import Callable
 from email.utils import parseaddr
 
@@ -44,14 +53,26 @@ from exchangelib.services import CreateAttachment, CreateItem, DeleteAttachment,
 from exchangelib.services.common import folder_ids_element
 
 from app.domain import html_quote
-from app.domain.errors import AccessDenied, MailroomError, SendDenied, ServerError
+from app.domain.errors import (
+    AccessDenied,
+    ConnectionFailed,
+    MailroomError,
+    OutcomeUnknown,
+    SendDenied,
+    ServerError,
+)
 from app.domain.folders import FolderRef
+from app.domain.message_ids import new_message_id
 from app.domain.messages import AttachmentInfo, ComposeMode, Draft
 from app.ews.addressing import WholeGetItem, folder_object, place, run, well_known
 from app.ews.client import EwsClient
 from app.ews.convert import attachment_info, field_paths, people, person, utc
+from app.ews.once import ask, draft_exists, find_by_message_id, once
 
+log = logging.getLogger(__name__)
 OnWait = Callable[[str], None] | None
+MAX_SEND_ATTEMPTS = 3
+"""Sends of one message in one go; each after the first only once the server confirmed the last did not go out."""
 _RESPONSE_CLASSES = {ComposeMode.REPLY: ReplyToItem, ComposeMode.REPLY_ALL: ReplyAllToItem,
                      ComposeMode.FORWARD: ForwardItem}
 _CONTENT_FIELDS = ["subject", "body", "to_recipients", "cc_recipients", "bcc_recipients", "author"]
@@ -105,11 +126,18 @@ def _copy(draft: Draft) -> Draft:
 
 
 def _content(draft: Draft, account: Account, **extra: object) -> Message:
-    """The draft as an exchangelib ``Message`` with ``From`` = the mailbox it is sent from."""
+    """The draft as an exchangelib ``Message`` with ``From`` = the mailbox it is sent from (and its Message-ID)."""
     return Message(
         account=account, subject=draft.subject, body=HTMLBody(draft.body_html or _EMPTY_BODY),
         to_recipients=_mailboxes(draft.to), cc_recipients=_mailboxes(draft.cc),
-        bcc_recipients=_mailboxes(draft.bcc), author=Mailbox(email_address=draft.from_mailbox), **extra)
+        bcc_recipients=_mailboxes(draft.bcc), author=Mailbox(email_address=draft.from_mailbox),
+        message_id=draft.message_id or None, **extra)
+
+
+def _with_message_id(draft: Draft) -> None:
+    """Give the draft its Internet Message-ID if it has none yet (drafts kept from before had none)."""
+    if not draft.message_id:
+        draft.message_id = new_message_id(draft.from_mailbox)
 
 
 def _folder(account: Account, mailbox: str, name: str) -> Folder:
@@ -151,24 +179,61 @@ def _refusal_kept(fn: Callable[[], None]) -> Callable[[], None]:
 
 # -- drafts --------------------------------------------------------------------------------------------------
 def _create_message(client: EwsClient, draft: Draft, on_wait: OnWait) -> Draft:
-    """CreateItem SaveOnly of a new message, attachments included: one round trip."""
+    """CreateItem SaveOnly of a new message, attachments included: one round trip.
+
+    Not repeated blindly: when its answer is lost, Drafts is searched for the draft's Message-ID first (the draft
+    found is adopted, with its attachments), and it is created again only when it is not there.
+    """
     mailbox = draft.from_mailbox
     account = client.account(mailbox)
     drafts = _folder(account, mailbox, "drafts")
-    attachments = [FileAttachment(name=a.name, content=a.content, content_type=a.content_type)
-                   for a in draft.attachments]
-    item = _content(draft, account, folder=drafts, attachments=attachments)
+    _with_message_id(draft)
 
     def work() -> None:
+        attachments = [FileAttachment(name=a.name, content=a.content, content_type=a.content_type)
+                       for a in draft.attachments]
+        item = _content(draft, account, folder=drafts, attachments=attachments)
         result = CreateItem(account=account).get(items=[item], folder=drafts, message_disposition=SAVE_ONLY,
                                                  send_meeting_invitations=SEND_TO_NONE)
         draft.draft_id, draft.change_key = result.id, result.changekey or ""
         for local, created in zip(draft.attachments, result.attachments or (), strict=False):
             local.attachment_id = created.attachment_id.id if created.attachment_id else ""
 
-    run(client, mailbox, work, denied=f"You may not save drafts in {mailbox}'s Drafts.", on_wait=on_wait)
+    denied = f"You may not save drafts in {mailbox}'s Drafts."
+    for attempt in range(MAX_SEND_ATTEMPTS):
+        try:
+            once(client, mailbox, work, denied=denied, what="the draft", on_wait=on_wait)
+            break
+        except OutcomeUnknown:
+            found = ask(client, mailbox, lambda: find_by_message_id(account, mailbox, "drafts", draft.message_id),
+                        what="the draft was saved")
+            if found:
+                draft.draft_id, draft.change_key = found[0], ""
+                _adopt_created(client, draft, on_wait)
+                break
+            if attempt == MAX_SEND_ATTEMPTS - 1:
+                raise
     draft.saved_attachment_ids = [a.attachment_id for a in draft.attachments if a.attachment_id]
     return draft
+
+
+def _adopt_created(client: EwsClient, draft: Draft, on_wait: OnWait) -> None:
+    """Take the attachment ids of a draft created by a CreateItem whose answer was lost (matched by name, size)."""
+    mailbox = draft.from_mailbox
+    account = client.account(mailbox)
+
+    def read() -> list[AttachmentInfo]:
+        item = WholeGetItem(account=account).get(items=[ItemId(id=draft.draft_id)],
+                                                 additional_fields=field_paths(("attachments",)), shape=ID_ONLY)
+        draft.change_key = item.changekey or draft.change_key
+        return [attachment_info(a) for a in item.attachments or ()]
+
+    on_server = ask(client, mailbox, read, what="the draft was saved")
+    for local in draft.attachments:
+        match = next((a for a in on_server if (a.name, a.size) == (local.name, len(local.content))), None)
+        if match is not None:
+            local.attachment_id = match.attachment_id
+            on_server.remove(match)
 
 
 def _create_response(client: EwsClient, draft: Draft, on_wait: OnWait) -> None:
@@ -185,7 +250,10 @@ def _create_response(client: EwsClient, draft: Draft, on_wait: OnWait) -> None:
                                                  send_meeting_invitations=SEND_TO_NONE)
         draft.draft_id, draft.change_key = result.id, result.changekey or ""
 
-    run(client, mailbox, create, denied=f"You may not save drafts in {mailbox}'s Drafts.", on_wait=on_wait)
+    # A lost answer is not repeated: Exchange's response objects carry no Message-ID to look for, so the draft
+    # might exist twice; nothing is sent by this step, and the caller says so.
+    once(client, mailbox, create, denied=f"You may not save drafts in {mailbox}'s Drafts.", what="the draft",
+         on_wait=on_wait)
     if draft.mode is ComposeMode.FORWARD:
         _adopt_forwarded(client, draft, on_wait)
 
@@ -243,10 +311,10 @@ def _sync_attachments(client: EwsClient, draft: Draft, on_wait: OnWait) -> None:
             local.attachment_id = att.attachment_id.id
             draft.change_key = att.attachment_id.root_changekey or draft.change_key
 
-    if gone:
+    if gone:  # deleting twice is harmless (ErrorItemNotFound is skipped)
         run(client, mailbox, remove, denied=denied, on_wait=on_wait)
     if new:
-        run(client, mailbox, add, denied=denied, on_wait=on_wait)
+        once(client, mailbox, add, denied=denied, what="the attachments", on_wait=on_wait)
     draft.saved_attachment_ids = sorted(keep | {a.attachment_id for a in new})
 
 
@@ -286,18 +354,66 @@ def save_draft(client: EwsClient, draft: Draft, *, on_wait: OnWait = None) -> Dr
 
 
 # -- sending -------------------------------------------------------------------------------------------------
-def send(client: EwsClient, draft: Draft, *, on_wait: OnWait = None) -> None:
-    """Send ``draft`` from ``from_mailbox``: From = that address, the copy in its Sent Items (SendAndSaveCopy).
+def send(client: EwsClient, draft: Draft, *, check_first: bool = False, on_wait: OnWait = None) -> Draft:
+    """Send ``draft`` from ``from_mailbox`` exactly once: From = that address, the copy in its Sent Items.
 
-    A saved draft is updated and sent in one UpdateItem; an unsaved new message goes out in one CreateItem.
+    A saved draft is updated and sent in one UpdateItem; an unsaved new message goes out in one CreateItem. When
+    the answer to the send is lost, the server is asked whether the message went out (:func:`went_out`); it is
+    sent again only if it did not.
+
+    Args:
+        client: The user's connection.
+        draft: The message (not changed; the returned copy has the server ids and the Message-ID).
+        check_first: An earlier send of this draft may have gone out (its outcome was never known): ask first.
+        on_wait: Told about waits for a busy server.
+
+    Returns:
+        The draft as sent (with its ``message_id``).
 
     Raises:
         SendDenied: Exchange refused to send from that address; the message is kept in that mailbox's Drafts
             (``error.draft`` is it, with its server ids: pass that to the next save or send).
         AccessDenied: The user may not save in that mailbox's Drafts or Sent Items.
-        ConnectionFailed, ServerBusy: Nothing was sent; the draft is as it was last saved.
+        OutcomeUnknown: The answer was lost and the server could not be asked whether it went out: the message
+            is not known to be sent; send it again with ``check_first`` (it then goes out only if it had not).
+        ConnectionFailed, ServerBusy: Not sent; the draft is as it was last saved.
     """
     draft = _copy(draft)
+    _with_message_id(draft)
+    if check_first and went_out(client, draft):
+        log.info("Message %s had gone out already; not sent again", draft.message_id)
+        return draft
+    for attempt in range(MAX_SEND_ATTEMPTS):
+        try:
+            _send_attempt(client, draft, on_wait)
+            return draft
+        except OutcomeUnknown:
+            if went_out(client, draft):
+                return draft
+            log.info("Message %s did not go out (attempt %d); sending again", draft.message_id, attempt + 1)
+    raise ConnectionFailed("The server did not take the message, though it was tried "
+                           f"{MAX_SEND_ATTEMPTS} times.")
+
+
+def went_out(client: EwsClient, draft: Draft) -> bool:
+    """Whether ``draft`` was sent: its Message-ID in the Sent Items of its mailbox, or its saved draft gone.
+
+    Raises:
+        OutcomeUnknown: The server could not be asked.
+    """
+    mailbox = draft.from_mailbox
+    account = client.account(mailbox)
+
+    def question() -> bool:
+        if draft.message_id and find_by_message_id(account, mailbox, "sentitems", draft.message_id):
+            return True
+        return bool(draft.draft_id) and not draft_exists(account, draft.draft_id)
+
+    return ask(client, mailbox, question, what="the message was sent")
+
+
+def _send_attempt(client: EwsClient, draft: Draft, on_wait: OnWait) -> None:
+    """One send; OutcomeUnknown when its answer was lost (a failure before it is raised as such)."""
     mailbox = draft.from_mailbox
     account = client.account(mailbox)
     denied = f"You may not send from {mailbox}."
@@ -312,13 +428,17 @@ def send(client: EwsClient, draft: Draft, *, on_wait: OnWait = None) -> None:
                                             send_meeting_invitations=SEND_TO_NONE, expect_result=None)
 
         try:
-            run(client, mailbox, _refusal_kept(send_new), denied=denied, on_wait=on_wait)
+            once(client, mailbox, _refusal_kept(send_new), denied=denied, what="the message", on_wait=on_wait)
         except _SendRefused as refused:
             raise _send_denied(client, _create_message(client, draft, on_wait)) from refused.__cause__
         return
-    if not draft.draft_id:
-        _create_response(client, draft, on_wait)
-    _sync_attachments(client, draft, on_wait)
+    try:  # steps before the send itself: a lost answer there means "not sent"
+        if not draft.draft_id:
+            _create_response(client, draft, on_wait)
+        _sync_attachments(client, draft, on_wait)
+    except OutcomeUnknown as unknown:
+        raise ConnectionFailed("The connection to the server broke while the message was being prepared; "
+                               "it was not sent.") from unknown
     item = _content(draft, account, id=draft.draft_id, changekey=draft.change_key or None)
 
     def send_saved() -> None:
@@ -328,7 +448,7 @@ def send(client: EwsClient, draft: Draft, *, on_wait: OnWait = None) -> None:
             suppress_read_receipts=True, expect_result=None)
 
     try:
-        run(client, mailbox, _refusal_kept(send_saved), denied=denied, on_wait=on_wait)
+        once(client, mailbox, _refusal_kept(send_saved), denied=denied, what="the message", on_wait=on_wait)
     except _SendRefused as refused:
         _update(client, draft, on_wait)  # a refused send may have dropped the update: keep the latest text
         raise _send_denied(client, draft) from refused.__cause__

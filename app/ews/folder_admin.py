@@ -20,13 +20,14 @@ from exchangelib.folders.roots import Root
 from exchangelib.items import HARD_DELETE, MOVE_TO_DELETED_ITEMS, SOFT_DELETE
 from exchangelib.services import CreateFolder, DeleteFolder, EmptyFolder, GetFolder, MoveFolder, UpdateFolder
 
-from app.domain.errors import ItemGone, ServerError
+from app.domain.errors import ItemGone, OutcomeUnknown, ServerError
 from app.domain.folder_actions import TOP_OF_MAILBOX, StandardFolder, name_problem
 from app.domain.folders import FolderRef
 from app.domain.permissions import FolderPermissions
 from app.domain.rights import FolderRights
 from app.ews.addressing import WELL_KNOWN_NAMES, folder_id, run
 from app.ews.client import EwsClient
+from app.ews.once import ask, find_child_folder, once
 from app.ews.permissions import local_folder, only, to_domain
 
 Wait = Callable[[str], None] | None
@@ -121,8 +122,16 @@ def create_folder(client: EwsClient, parent: FolderRef, name: str, *, parent_nam
             created = only(CreateFolder(account=account).call(parent_folder=folder_id(parent), folders=[new]))
         return FolderRef(parent.mailbox, created.id)
 
-    return run(client, parent.mailbox, work, denied=f"You may not create folders in {_where(parent, parent_name)}.",
-               on_wait=on_wait)
+    denied = f"You may not create folders in {_where(parent, parent_name)}."
+    what = f"the folder “{name}” in {_where(parent, parent_name)}"
+    try:  # never repeated blindly: a second CreateFolder after a lost answer would fail as a duplicate name
+        return once(client, parent.mailbox, work, denied=denied, what=what, on_wait=on_wait)
+    except OutcomeUnknown:
+        found = ask(client, parent.mailbox, lambda: find_child_folder(account, folder_id(parent), name),
+                    what=f"{what} was created")
+        if found is not None:
+            return FolderRef(parent.mailbox, found)
+        return run(client, parent.mailbox, work, denied=denied, on_wait=on_wait)  # it was not: create it now
 
 
 def rename_folder(client: EwsClient, ref: FolderRef, name: str, *, old_name: str = "",

@@ -29,9 +29,18 @@ import platformdirs
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
-from app.domain.errors import Cancelled, ConnectionFailed, MailroomError, SendDenied, ServerBusy, user_message
+from app.domain.errors import (
+    Cancelled,
+    ConnectionFailed,
+    MailroomError,
+    OutcomeUnknown,
+    SendDenied,
+    ServerBusy,
+    user_message,
+)
 from app.domain.folders import FolderRef
 from app.domain.mailbox import MailboxRef
+from app.domain.message_ids import new_message_id
 from app.domain.messages import AttachmentInfo, ComposeMode, Draft, LocalAttachment
 from app.domain.rights import SendRight
 from app.tasks import TaskHandle, TaskRunner
@@ -95,6 +104,8 @@ def draft_to_json(draft: Draft, account: str) -> dict[str, Any]:
         ],
         "forwarded": [dataclasses.asdict(a) for a in draft.forwarded],
         "saved_attachment_ids": list(draft.saved_attachment_ids),
+        "message_id": draft.message_id,
+        "send_attempted": draft.send_attempted,
     }
     return data
 
@@ -126,6 +137,8 @@ def draft_from_json(data: dict[str, Any]) -> tuple[Draft, str]:
         local_id=str(data.get("local_id", "")),
         forwarded=[AttachmentInfo(**a) for a in data.get("forwarded", [])],
         saved_attachment_ids=[str(x) for x in data.get("saved_attachment_ids", [])],
+        message_id=str(data.get("message_id", "")),
+        send_attempted=bool(data.get("send_attempted", False)),
     )
     return draft, str(data.get("account", ""))
 
@@ -166,6 +179,8 @@ class ComposeService(QObject):
         status(str): a passing message for the status bar.
         send_right_learned(str, SendRight): a send taught what the user may do with an address (a refusal:
             NONE). Exchange tells delegates nothing in advance.
+        idle(str): local_id: no save or send of that draft runs any more (emitted after the outcome signals,
+            whatever the outcome, quiet saves and cancellations included).
     """
 
     saved = Signal(object)
@@ -174,6 +189,7 @@ class ComposeService(QObject):
     send_failed = Signal(str, str, object)
     status = Signal(str)
     send_right_learned = Signal(str, object)
+    idle = Signal(str)
     _worker_status = Signal(str)
 
     def __init__(self, runner: TaskRunner, client_provider: Callable[[], EwsClient],
@@ -195,7 +211,8 @@ class ComposeService(QObject):
 
     # -- local autosave --------------------------------------------------------------------------------------
     def new_draft(self, from_mailbox: str, **fields: Any) -> Draft:
-        """A new draft with a fresh ``local_id``."""
+        """A new draft with a fresh ``local_id`` and its own Internet Message-ID."""
+        fields.setdefault("message_id", new_message_id(from_mailbox))
         return Draft(from_mailbox=from_mailbox, local_id=uuid.uuid4().hex, **fields)
 
     def changed(self, draft: Draft) -> None:
@@ -281,8 +298,8 @@ class ComposeService(QObject):
         def work() -> Draft:
             from app.ews import compose
 
-            return client.retrying(lambda: compose.save_draft(client, snapshot), mailbox=snapshot.from_mailbox,
-                                   on_wait=self._status_from_worker)
+            # Not wrapped in another retry: the creating steps inside must not be repeated blindly.
+            return compose.save_draft(client, snapshot, on_wait=self._status_from_worker)
 
         def on_result(saved: Draft) -> None:
             self._busy.pop(snapshot.local_id, None)
@@ -293,15 +310,16 @@ class ComposeService(QObject):
                 self.save_local(saved)
             self.saved.emit(saved)
             self.status.emit(f"Draft saved in the Drafts of {saved.from_mailbox}.")
+            self._ended(snapshot.local_id)
 
         def on_error(error: BaseException) -> None:
             self._busy.pop(snapshot.local_id, None)
-            if isinstance(error, Cancelled) or quiet:
-                return
-            text = (f"The draft could not be saved in the Drafts of {snapshot.from_mailbox}: "
-                    f"{user_message(error)} A copy is kept on this computer.")
-            self.save_failed.emit(snapshot.local_id, text)
-            self.status.emit(text)
+            if not (isinstance(error, Cancelled) or quiet):
+                text = (f"The draft could not be saved in the Drafts of {snapshot.from_mailbox}: "
+                        f"{user_message(error)} A copy is kept on this computer.")
+                self.save_failed.emit(snapshot.local_id, text)
+                self.status.emit(text)
+            self._ended(snapshot.local_id)
 
         handle = self._runner.run(work, key=snapshot.from_mailbox, on_result=on_result, on_error=on_error,
                                   description=f"Saving a draft in {snapshot.from_mailbox}")
@@ -309,26 +327,39 @@ class ComposeService(QObject):
         return handle
 
     def send(self, draft: Draft) -> TaskHandle[Any]:
-        """Send the draft from its From mailbox; :attr:`sent` or :attr:`send_failed` follows."""
+        """Send the draft from its From mailbox; :attr:`sent` or :attr:`send_failed` follows.
+
+        Before the first attempt the draft gets its Message-ID and is marked as attempted, on ``draft`` itself
+        and in the local file, so that a later send (after a lost answer, or after the app restarted) first asks
+        the server whether this message already went out.
+        """
+        check_first = draft.send_attempted
+        if not draft.message_id:
+            draft.message_id = new_message_id(draft.from_mailbox)
+        draft.send_attempted = True
         snapshot = _copy(draft)
-        self.save_local(snapshot)  # first of all: whatever happens next, the text is on disk
+        self.save_local(snapshot)  # first of all: whatever happens next, the text (and its Message-ID) is on disk
         client = self._client()
 
         def work() -> None:
             from app.ews import compose
 
-            # No busy-retry here: a send is not idempotent once the server took it.
-            compose.send(client, snapshot, on_wait=self._status_from_worker)
+            # No retry around it: a send is not idempotent once the server took it (compose.send asks first).
+            compose.send(client, snapshot, check_first=check_first, on_wait=self._status_from_worker)
 
         def on_result(_: object) -> None:
             self._busy.pop(snapshot.local_id, None)
             self.forget_local(snapshot)
             self.sent.emit(snapshot)
             self.status.emit(f"Message sent from {snapshot.from_mailbox}.")
+            self._ended(snapshot.local_id)
 
         def on_error(error: BaseException) -> None:
             self._busy.pop(snapshot.local_id, None)
-            self._after_failed_send(snapshot, error)
+            try:
+                self._after_failed_send(snapshot, error)
+            finally:
+                self._ended(snapshot.local_id)
 
         handle = self._runner.run(work, key=snapshot.from_mailbox, on_result=on_result, on_error=on_error,
                                   description=f"Sending a message from {snapshot.from_mailbox}")
@@ -370,6 +401,7 @@ class ComposeService(QObject):
 
         def on_result(draft: Draft) -> None:
             draft.local_id = uuid.uuid4().hex
+            draft.message_id = draft.message_id or new_message_id(draft.from_mailbox)
             on_ready(draft)
 
         def failed(error: BaseException) -> None:
@@ -394,6 +426,8 @@ class ComposeService(QObject):
     # -- internals -------------------------------------------------------------------------------------------
     def _after_failed_send(self, draft: Draft, error: BaseException) -> None:
         """Keep the message (server draft when possible, local copy always) and say what happened."""
+        if not isinstance(error, OutcomeUnknown | Cancelled):
+            draft.send_attempted = False  # a definite "not sent": the next send need not ask first
         if isinstance(error, Cancelled):
             self.send_failed.emit(draft.local_id, "Sending was cancelled. Your message is kept as a draft.", draft)
             return
@@ -404,10 +438,21 @@ class ComposeService(QObject):
             on_server = isinstance(kept, Draft)
             if isinstance(kept, Draft):
                 kept.local_id = draft.local_id
+                kept.send_attempted = False
                 draft = kept
             self.save_local(draft)
             where = f"in the Drafts of {draft.from_mailbox} and on this computer" if on_server else "on this computer"
             text = f"Not sent: {user_message(error)} Your message is kept {where}."
+            self.send_failed.emit(draft.local_id, text, draft)
+            self.status.emit(text)
+            return
+        if isinstance(error, OutcomeUnknown):
+            # Maybe sent: no server draft is made now (it could outlive a message that went out); the next Send
+            # asks the server first and sends only if it had not gone out.
+            text = ("Not sent — not confirmed: the connection broke and the server could not be asked whether "
+                    "the message went out. Press Send again: Mailroom checks first and never sends it twice. "
+                    "Your message is kept on this computer.")
+            self.save_local(draft)
             self.send_failed.emit(draft.local_id, text, draft)
             self.status.emit(text)
             return
@@ -424,6 +469,11 @@ class ComposeService(QObject):
         self.send_failed.emit(draft.local_id, text, draft)
         self.status.emit(text)
         self.save_to_server(draft, quiet=True)
+
+    def _ended(self, local_id: str) -> None:
+        """Say :attr:`idle` for a draft once its last task is over (a failed send may have started a save)."""
+        if local_id not in self._busy:
+            self.idle.emit(local_id)
 
     def _path(self, local_id: str) -> Path:
         safe = "".join(c for c in local_id if c.isalnum() or c in "-_") or "draft"

@@ -13,6 +13,7 @@ and :mod:`~app.views.compose_addresses`. The names this module used to define ar
 from __future__ import annotations
 
 import contextlib
+import enum
 import mimetypes
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -33,6 +34,7 @@ from app.views.compose_fields import CompleterFactory, ComposeFields
 
 __all__ = [
     "SERVER_AUTOSAVE_MS",
+    "SendPhase",
     "CompleterFactory",
     "ComposeWindow",
     "format_size",
@@ -54,6 +56,22 @@ _TITLES = {
     ComposeMode.REPLY_ALL: "Reply all",
     ComposeMode.FORWARD: "Forward",
 }
+
+
+class SendPhase(enum.Enum):
+    """Where the window's Send stands; at most one save or send of its draft runs at a time.
+
+    IDLE: nothing the window asked for runs (a quiet save the service started after a failed send may:
+    ``ComposeService.is_busy`` says). SAVING: a save the window asked for runs. WAITING: Send was pressed while a
+    save ran; the send starts when the service reports the draft idle. SENDING: the send runs. SENT: done.
+    Every task ends with the service's ``idle`` signal, so WAITING and SENDING always end.
+    """
+
+    IDLE = "idle"
+    SAVING = "saving"
+    WAITING = "waiting"
+    SENDING = "sending"
+    SENT = "sent"
 
 
 class ComposeWindow(QMainWindow):
@@ -86,14 +104,14 @@ class ComposeWindow(QMainWindow):
         self._service = service
         self._draft = draft
         self._dirty = False  # changed since the last server save / since opening
-        self._sending = False
+        self._phase = SendPhase.IDLE
         self._closing_how = ""
         self._quitting = False
         self._loading = True
         self._edits = 0  # changes made so far; a save records the count it saved
         self._saved_at = 0
-        self._send_queued = False
-        self._resave = False
+        self._resave = False  # save again (with the latest text) once the running task is over
+        self._resave_forget = False
 
         self._build(senders, completer_factory)
         self._fill(draft)
@@ -112,6 +130,7 @@ class ComposeWindow(QMainWindow):
         service.save_failed.connect(self._on_save_failed)
         service.sent.connect(self._on_sent)
         service.send_failed.connect(self._on_send_failed)
+        service.idle.connect(self._on_idle)
 
     # -- building --------------------------------------------------------------------------------------------
     def _build(self, senders: Sequence[SenderChoice], completer_factory: CompleterFactory | None) -> None:
@@ -248,8 +267,21 @@ class ComposeWindow(QMainWindow):
         self.attachments_frame.show_attachments(self._draft.forwarded, self._draft.attachments)
 
     # -- commands --------------------------------------------------------------------------------------------
+    @property
+    def phase(self) -> SendPhase:
+        """Where the window's Send stands."""
+        return self._phase
+
+    @property
+    def _sending(self) -> bool:
+        return self._phase in (SendPhase.WAITING, SendPhase.SENDING, SendPhase.SENT)
+
     def send(self) -> None:
-        """Check the recipients, then send through the service (the window closes once sent)."""
+        """Check the recipients, then send through the service (the window closes once sent).
+
+        Pressed while a save of this draft runs, the send waits for it (one task at a time); pressed again while
+        a send waits or runs, nothing happens.
+        """
         if self._sending:
             return
         draft = self.draft()
@@ -272,21 +304,28 @@ class ComposeWindow(QMainWindow):
                 error=True,
             )
             return
-        self._set_sending(True)
         self.show_banner(f"Sending from {draft.from_mailbox} …")
-        if self._service.is_busy(self._draft):
-            self._send_queued = True  # a save is on its way: send once it has the server ids
-            return
-        self._service.send(draft)
+        self._enter(SendPhase.WAITING)
+        if not self._service.is_busy(self._draft):
+            self._start_send()
+        # else: a save is on its way; the send starts at the service's idle signal, with the server ids
+
+    def _start_send(self) -> None:
+        self._enter(SendPhase.SENDING)
+        self._service.send(self.draft())
 
     def save_draft(self, *, forget_local_after: bool = False) -> None:
         """Save the draft on the server (in the From mailbox's Drafts); one save at a time per draft."""
+        if self._sending:
+            return  # the send saves the latest text itself
         if self._service.is_busy(self._draft):
-            self._resave = True  # saved again, with the latest text, once the running save is done
+            self._resave = True  # saved again, with the latest text, once the running task is over
+            self._resave_forget = self._resave_forget or forget_local_after
             return
         draft = self.draft()
         self._saved_at = self._edits
         self.statusBar().showMessage(f"Saving the draft in the Drafts of {draft.from_mailbox} …")
+        self._enter(SendPhase.SAVING)
         self._service.save_to_server(draft, forget_local_after=forget_local_after)
 
     def _autosave_to_server(self) -> None:
@@ -350,36 +389,28 @@ class ComposeWindow(QMainWindow):
         by_name = {(a.name, len(a.content)): a.attachment_id for a in saved.attachments if a.attachment_id}
         for att in d.attachments:
             att.attachment_id = att.attachment_id or by_name.get((att.name, len(att.content)), "")
+        d.message_id = saved.message_id or d.message_id
         self._dirty = self._edits != self._saved_at
         self.statusBar().showMessage(f"Draft saved in the Drafts of {saved.from_mailbox}.", 8000)
-        if self._send_queued:
-            self._send_queued = False
-            self._service.send(self.draft())
-        elif self._closing_how == "saving":
+        if self._closing_how == "saving" and not self._sending:
             if self._dirty:
-                self.save_draft(forget_local_after=True)  # typed on while the first save ran
+                self._resave, self._resave_forget = True, True  # typed on while the first save ran
             else:
                 self._service.forget_local(self._draft)  # the server has it all
                 self._close_as("saved")
-        elif self._resave:
-            self._resave = False
-            self.save_draft()
 
     def _on_save_failed(self, local_id: str, text: str) -> None:
         if not self._mine(local_id):
             return
         self.show_banner(text, error=True)
-        self._resave = False
+        self._resave = self._resave_forget = False
         if self._closing_how == "saving":
             self._closing_how = ""
-        if self._send_queued:
-            self._send_queued = False
-            self._service.send(self.draft())  # the send keeps the message if it fails too
 
     def _on_sent(self, draft: Draft) -> None:
         if not self._mine(draft.local_id):
             return
-        self._sending = False
+        self._enter(SendPhase.SENT)
         self._close_as("sent")
 
     def _on_send_failed(self, local_id: str, text: str, kept: Draft) -> None:
@@ -388,9 +419,26 @@ class ComposeWindow(QMainWindow):
         if kept.draft_id:
             self._draft.draft_id, self._draft.change_key = kept.draft_id, kept.change_key
             self._draft.saved_attachment_ids = list(kept.saved_attachment_ids)
-        self._set_sending(False)
+        self._draft.message_id = kept.message_id or self._draft.message_id
+        self._draft.send_attempted = kept.send_attempted
+        self._enter(SendPhase.IDLE)
         self._dirty = not kept.draft_id
         self.show_banner(text, error=True)
+
+    def _on_idle(self, local_id: str) -> None:
+        """No task of this draft runs any more: start a waiting send, or come to rest."""
+        if not self._mine(local_id) or self._phase is SendPhase.SENT:
+            return
+        if self._phase is SendPhase.WAITING:
+            self._start_send()
+            return
+        if self._phase is SendPhase.SENDING:  # ended without an outcome: never leave Send waiting
+            self.show_banner("Not sent: sending stopped before the server answered. Your message is kept; "
+                             "try again.", error=True)
+        self._enter(SendPhase.IDLE)
+        if self._resave:
+            forget, self._resave, self._resave_forget = self._resave_forget, False, False
+            self.save_draft(forget_local_after=forget)
 
     # -- state -----------------------------------------------------------------------------------------------
     def _on_changed(self, *_: object) -> None:
@@ -400,8 +448,10 @@ class ComposeWindow(QMainWindow):
         self._dirty = True
         self._service.changed(self.draft())
 
-    def _set_sending(self, sending: bool) -> None:
-        self._sending = sending
+    def _enter(self, phase: SendPhase) -> None:
+        """Switch to ``phase``; the form and the commands follow (Send only where pressing it can work)."""
+        self._phase = phase
+        sending = self._sending
         for widget in (
             self.from_combo,
             self.to_edit,
@@ -413,8 +463,9 @@ class ComposeWindow(QMainWindow):
             self.remove_attachment_button,
         ):
             widget.setEnabled(not sending)
-        for action in (self.send_action, self.save_action, self.attach_action, self.discard_action):
+        for action in (self.save_action, self.attach_action, self.discard_action):
             action.setEnabled(not sending)
+        self.send_action.setEnabled(phase in (SendPhase.IDLE, SendPhase.SAVING))
 
     def _update_title(self, *_: object) -> None:
         subject = self.subject_edit.text().strip() if hasattr(self, "subject_edit") else ""
@@ -492,6 +543,7 @@ class ComposeWindow(QMainWindow):
             (self._service.save_failed, self._on_save_failed),
             (self._service.sent, self._on_sent),
             (self._service.send_failed, self._on_send_failed),
+            (self._service.idle, self._on_idle),
         ):
             with contextlib.suppress(RuntimeError, TypeError):
                 signal.disconnect(slot)

@@ -60,7 +60,10 @@ COLUMNS: dict[str, Column] = {
     "contacts:DisplayName": Column("display_name", "text"),
     "contacts:FileAs": Column("display_name", "text"),
     "distributionlist:DisplayName": Column("display_name", "text"),
+    "message:InternetMessageId": Column("ews_message_id(xml)", "text"),
 }
+PR_INTERNET_MESSAGE_ID = 0x1035
+"""The MAPI tag behind ``message:InternetMessageId``: Exchange answers either path from the same property."""
 
 _COMPARE = {"IsEqualTo": "=", "IsNotEqualTo": "<>", "IsGreaterThan": ">", "IsGreaterThanOrEqualTo": ">=",
             "IsLessThan": "<", "IsLessThanOrEqualTo": "<="}
@@ -80,6 +83,7 @@ def register_functions(con: sqlite3.Connection) -> None:
     """SQL helpers the translated restrictions use (cheap to repeat; call per request)."""
     con.create_function("ews_words_prefix", 3, _words_prefix, deterministic=True)
     con.create_function("ews_ext", 2, _extended_value, deterministic=True)
+    con.create_function("ews_message_id", 1, _message_id, deterministic=True)
 
 
 def restriction_sql(el: etree._Element | None) -> SqlWhere:
@@ -160,8 +164,16 @@ def _value(column: Column, raw: str) -> object:
     return raw
 
 
+def _mapped(path: FieldPath | None) -> FieldPath | None:
+    """``ExtendedFieldURI PropertyTag="0x1035"`` as the field it is stored as (message:InternetMessageId)."""
+    ext = path.extended if path is not None and path.kind == "extended" else None
+    if ext is not None and ext.tag == PR_INTERNET_MESSAGE_ID and ext.set_id is None and ext.name is None:
+        return FieldPath("field", "message:InternetMessageId")
+    return path
+
+
 def _compare(el: etree._Element, sql_op: str, params: list[object]) -> str:
-    path = first_path(el)
+    path = _mapped(first_path(el))
     raw, other = _constant(el)
     if path is not None and path.kind == "extended" and path.extended is not None and other is None:
         assert raw is not None
@@ -203,7 +215,7 @@ def _compare(el: etree._Element, sql_op: str, params: list[object]) -> str:
 
 
 def _contains(el: etree._Element, params: list[object]) -> str:
-    path = first_path(el)
+    path = _mapped(first_path(el))
     column = _column(path)
     if column.kind not in ("text", "body", "address", "categories"):
         raise EwsError("ErrorContainsFilterWrongType", "Contains applies to text properties only.")
@@ -249,7 +261,7 @@ def _prefix(left: str, value: str, params: list[object]) -> str:
 
 
 def _exists(el: etree._Element, params: list[object]) -> str:
-    path = first_path(el)
+    path = _mapped(first_path(el))
     if path is not None and path.kind == "extended" and path.extended is not None:
         params.append(_ext_key(path.extended))
         return "(ews_ext(xml, ?) IS NOT NULL)"
@@ -294,6 +306,12 @@ def _words_prefix(text: str | None, prefix: str, ignore_case: int) -> int:
 
 def _ext_key(path: ExtendedPath) -> str:
     return repr((path.tag, path.set_id, path.name, path.prop_id))
+
+
+def _message_id(xml: bytes | None) -> str | None:
+    if not xml or b"InternetMessageId" not in xml:
+        return None
+    return etree.fromstring(xml).findtext(f"{_T}InternetMessageId")
 
 
 def _extended_value(xml: bytes | None, key: str) -> str | None:
