@@ -100,6 +100,8 @@ def translate(error: BaseException, *, mailbox: str = "", server: str = "", feat
         return ConnectionLost(f"The connection to the server{where} was interrupted before it answered.")
     if isinstance(error, ex.UnauthorizedError):
         return AuthenticationFailed(f"The server refused the user name or password for {what}.")
+    if relabelled_busy(error):
+        return ConnectionLost(f"The connection to the server{where} was interrupted before it answered.")
     if isinstance(error, ex.ErrorServerBusy):
         return ServerBusy(
             f"Exchange is busy and asked us to wait {error.back_off or 0:g} s. Try again shortly.",
@@ -159,6 +161,18 @@ def _chain(error: BaseException) -> Iterator[BaseException]:
 
 def _in_chain(error: BaseException, kinds: tuple[type[BaseException], ...]) -> bool:
     return any(isinstance(current, kinds) for current in _chain(error))
+
+
+def relabelled_busy(error: BaseException) -> bool:
+    """True when ``error`` (or a cause of it) is an ``ErrorServerBusy`` exchangelib made up, not Exchange's answer.
+
+    WORKAROUND for exchangelib 5.6.0: a lost connection, a timeout or an answer carrying "Connection: close" is
+    re-raised as ``ErrorServerBusy`` ("Reraised from ...", services/common.py; "Caused by closed connection",
+    protocol.py). Exchange's own ``ErrorServerBusy`` refuses a request before acting on it, so a write may go again
+    after it; after these the request may well have been carried out, so only reads may.
+    """
+    return any(isinstance(current, ex.ErrorServerBusy) and str(current).startswith(("Reraised from", "Caused by"))
+               for current in _chain(error))
 
 
 def tls_failure(error: BaseException) -> ssl.SSLCertVerificationError | None:

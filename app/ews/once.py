@@ -35,7 +35,7 @@ from app.domain.errors import Cancelled, MailroomError, OutcomeUnknown, ServerBu
 from app.ews.addressing import WholeBodyParsing, WholeGetItem, denied_as, folder_object, well_known
 from app.ews.client import EwsClient
 from app.ews.convert import field_paths
-from app.ews.errors import tls_failure, translate
+from app.ews.errors import relabelled_busy, tls_failure, translate
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -73,11 +73,7 @@ def ambiguous(error: BaseException) -> bool:
     for current in _chain(error):
         if isinstance(current, (*_NETWORK, *_AMBIGUOUS)):
             return True
-        # WORKAROUND for exchangelib 5.6.0: a lost connection or an answer with "Connection: close" is re-raised as
-        # ErrorServerBusy ("Reraised from ...", "Caused by closed connection"); only a SOAP fault is real throttling.
-        if isinstance(current, ex.ErrorServerBusy) and str(current).startswith(("Reraised from", "Caused by")):
-            return True
-    return False
+    return relabelled_busy(error)  # exchangelib's made-up "busy" after a lost answer
 
 
 def once(client: EwsClient, mailbox: str, fn: Callable[[], T], *, denied: str, what: str,

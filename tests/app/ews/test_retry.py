@@ -68,13 +68,15 @@ def test_reads_give_up_after_the_bounded_retries_with_a_plain_message(start_fres
 
 
 def test_a_write_whose_answer_was_lost_is_not_sent_again(start_fresh_emulator) -> None:
+    # A rename goes through the retry policy as it is (a create goes out once and asks afterwards: test_writes_once).
     emu = start_fresh_emulator(fail_mode="drop")
     client = client_of(emu)
     top = FolderRef(SUPPORT, "", "msgfolderroot")
+    made = folder_admin.create_folder(client, top, "Once only")
     emu._injector.rate = 1.0
     with pytest.raises(ConnectionLost):
-        folder_admin.create_folder(client, top, "Once only")
-    assert emu.faults.drop == 1, "CreateFolder was sent exactly once"
+        folder_admin.rename_folder(client, made, "Renamed once")
+    assert emu.faults.drop == 1, "UpdateFolder was sent exactly once"
     client.close()
 
 
@@ -136,3 +138,24 @@ def test_operations_are_classified_read_or_write() -> None:
     for write in ("CreateItem", "SendItem", "MoveItem", "UpdateItem", "DeleteItem", "CreateFolder", "Subscribe"):
         assert not is_read(write)
     assert operation_of(b"not soap") == "" and not is_read("")  # unknown counts as a write
+
+
+def test_exchangelibs_made_up_busy_is_not_a_refusal_so_a_write_is_not_sent_again() -> None:
+    # exchangelib 5.6.0 re-raises a lost connection, a timeout or an answer with "Connection: close" as
+    # ErrorServerBusy; only Exchange's own ErrorServerBusy refuses before acting and makes a write safe to resend.
+    from exchangelib import errors as ex
+
+    from app.ews.errors import translate
+    from app.ews.exchanges import ExchangeRecord
+    from app.ews.retry import may_retry
+
+    write, read = ExchangeRecord(sent=["CreateItem"]), ExchangeRecord(sent=["GetFolder"])
+    for made_up in (ex.ErrorServerBusy("Caused by closed connection"),
+                    ex.ErrorServerBusy("Reraised from ErrorTimeoutExpired(The request timed out)", back_off=1)):
+        error = translate(made_up)
+        assert isinstance(error, ConnectionLost) and error.transient, made_up
+        assert not may_retry(error, write), "the write may have been carried out"
+        assert may_retry(error, read)
+    refused = translate(ex.ErrorServerBusy("The server cannot service this request right now.", back_off=2))
+    assert isinstance(refused, ServerBusy) and refused.back_off_seconds == 2
+    assert may_retry(refused, write)
