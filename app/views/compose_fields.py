@@ -8,9 +8,9 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QWidget
 
+from app.domain.addresses import recipient_entries
 from app.domain.messages import Draft
 from app.services.compose import SenderChoice
-from app.views.compose_addresses import split_addresses
 
 #: Attaches directory autocomplete to an address field (``DirectoryCompleter(edit, lookup, multiple=True)``).
 CompleterFactory = Callable[[QLineEdit], Any]
@@ -134,7 +134,7 @@ class ComposeFields(QWidget):
     def update_draft(self, draft: Draft) -> None:
         """Copy From, the recipients and the subject as shown into ``draft``."""
         draft.from_mailbox = self.sender_address() or draft.from_mailbox
-        draft.to = split_addresses(self.to_edit.text())
-        draft.cc = split_addresses(self.cc_edit.text())
-        draft.bcc = split_addresses(self.bcc_edit.text())
+        draft.to = recipient_entries(self.to_edit.text())
+        draft.cc = recipient_entries(self.cc_edit.text())
+        draft.bcc = recipient_entries(self.bcc_edit.text())
         draft.subject = self.subject_edit.text()

@@ -6,8 +6,8 @@ the service; a failed send keeps the window open with the message, says what hap
 application quits, the window closes without asking and its local autosave is offered at the next start.
 
 The window's parts live next to this module: :mod:`~app.views.compose_fields` (From, To, Cc, Bcc, Subject),
-:mod:`~app.views.compose_editor` (the body and its formatting tool bar), :mod:`~app.views.compose_attachments`
-and :mod:`~app.views.compose_addresses`. The names this module used to define are still importable from here.
+:mod:`~app.views.compose_editor` (the body and its formatting tool bar) and :mod:`~app.views.compose_attachments`;
+recipient fields are read by :mod:`app.domain.addresses`.
 """
 
 from __future__ import annotations
@@ -23,24 +23,16 @@ from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QToolBar, QVBoxLayout, QWidget
 
+from app.domain.addresses import invalid_recipients
 from app.domain.messages import ComposeMode, Draft, LocalAttachment
 from app.domain.rights import SendRight
 from app.services.compose import ComposeService, SenderChoice, has_content
 from app.views.actions import icon
-from app.views.compose_addresses import invalid_addresses, split_addresses
-from app.views.compose_attachments import AttachmentStrip, format_size
+from app.views.compose_attachments import AttachmentStrip
 from app.views.compose_editor import FormatBar, make_body_edit
 from app.views.compose_fields import CompleterFactory, ComposeFields
 
-__all__ = [
-    "SERVER_AUTOSAVE_MS",
-    "SendPhase",
-    "CompleterFactory",
-    "ComposeWindow",
-    "format_size",
-    "invalid_addresses",
-    "split_addresses",
-]
+__all__ = ["SERVER_AUTOSAVE_MS", "ComposeWindow", "SendPhase"]
 
 _BANNER_STYLE = {
     "error": "QLabel#composeBanner { background: #fdecea; color: #7a1c14; border: 1px solid #f3b8b1;"
@@ -289,7 +281,7 @@ class ComposeWindow(QMainWindow):
             self.show_banner("Add at least one recipient in To, Cc or Bcc.", error=True)
             self.to_edit.setFocus()
             return
-        bad = invalid_addresses([*draft.to, *draft.cc, *draft.bcc])
+        bad = invalid_recipients([*draft.to, *draft.cc, *draft.bcc])
         if bad:
             self.show_banner(
                 f"Not an e-mail address: {', '.join(bad)}. Pick a name from the suggestions or "

@@ -19,7 +19,6 @@ from typing import Any
 import pytest
 
 from app.domain.addresses import format_recipient, invalid_recipients, parse_recipient, recipient_entries
-from app.views.compose_addresses import invalid_addresses, split_addresses
 
 _LENIENT_GETADDRESSES = email.utils.getaddresses
 _LENIENT_PARSEADDR = email.utils.parseaddr
@@ -90,9 +89,9 @@ def test_the_strict_simulation_is_strict() -> None:
     (" ; , ", []),
 ])
 def test_every_recipient_is_kept_on_every_build(email_build: str, typed: str, entries: list[str]) -> None:
-    assert split_addresses(typed) == entries
     assert recipient_entries(typed) == entries
-    assert invalid_addresses(entries) == []
+    assert recipient_entries(typed) == entries
+    assert invalid_recipients(entries) == []
     # What the send path does with each entry (app.ews.compose: parseaddr per entry) reads it the same way.
     for entry in entries:
         assert email.utils.parseaddr(entry) == parse_recipient(entry), (email_build, entry)
@@ -110,8 +109,8 @@ def test_every_recipient_is_kept_on_every_build(email_build: str, typed: str, en
 ])
 def test_an_entry_that_is_not_an_address_is_kept_and_reported(
         email_build: str, typed: str, entries: list[str], bad: list[str]) -> None:
-    assert split_addresses(typed) == entries
-    assert invalid_addresses(entries) == bad
+    assert recipient_entries(typed) == entries
+    assert invalid_recipients(entries) == bad
     assert invalid_recipients(entries) == bad
 
 

@@ -13,10 +13,11 @@ import pytest
 
 from PySide6.QtWidgets import QMessageBox
 
+from app.domain.addresses import invalid_recipients, recipient_entries
 from app.domain.messages import ComposeMode, Draft
 from app.domain.rights import SendRight
 from app.services.compose import draft_from_json, draft_to_json, has_content
-from app.views.compose_window import ComposeWindow, invalid_addresses, split_addresses
+from app.views.compose_window import ComposeWindow
 from tests.support.app_driver import WAIT_MS, WEBENGINE_LOG_IGNORE, Driver, stop_app
 from tests.support.emulator import account
 from tests.support.emulator_fixtures import check_and_stop
@@ -299,6 +300,6 @@ def test_draft_json_round_trip_and_helpers() -> None:
     back, owner = draft_from_json(json.loads(json.dumps(draft_to_json(draft, "alice@example.com"))))
     assert back == draft and owner == "alice@example.com"
     assert not has_content(Draft(from_mailbox=SUPPORT, body_html="<html><body><p></p></body></html>"))
-    assert split_addresses("Bob Baker <bob@example.com>; carol@example.com,") == [
+    assert recipient_entries("Bob Baker <bob@example.com>; carol@example.com,") == [
         "Bob Baker <bob@example.com>", "carol@example.com"]
-    assert invalid_addresses(["bob@example.com", "Bob", "x@y"]) == ["Bob", "x@y"]
+    assert invalid_recipients(["bob@example.com", "Bob", "x@y"]) == ["Bob", "x@y"]
