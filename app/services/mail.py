@@ -45,6 +45,8 @@ CHUNK = 50
 a bulk job is cut in about ten steps (at least 10 messages each)."""
 DEFAULT_POLL_MS = 15_000
 BASELINE_DELAY_MS = 200
+CATCH_UP_ROWS = 100
+"""Rows read again when news arrived before a folder's sync starting point was taken (the first page's size)."""
 """The first sync of a folder starts this long after its first list page arrived (once that page is painted)."""
 
 
@@ -98,6 +100,10 @@ class MailService(QObject):
         self._baseline_after: TaskHandle[Any] | bool | None = None
         self._closed = False
         self._sync_again = False  # poll_now was asked while a sync ran: run once more after it
+        # News of the watched folder arrived before its starting point was taken: the starting-point sync folds
+        # that change in and drops it, so the first page is read again after it (see _catch_up).
+        self._gap_news = False
+        self._sync_from_scratch = False
         self._streamed: set[str] = set()  # mailboxes whose changes arrive by streaming notifications: no timer
         self._timer = QTimer(self)
         self._timer.setInterval(poll_interval_ms)
@@ -255,6 +261,7 @@ class MailService(QObject):
             self._sync_handle.cancel()
             self._sync_handle = None
         self._sync_again = False
+        self._gap_news = False
         self._timer.stop()
         if folder is None or self._closed:
             return
@@ -308,12 +315,16 @@ class MailService(QObject):
         if self._sync_handle is not None:
             # The running sync may have read the folder before this change: one more after it (coalesced).
             self._sync_again = self._sync_again or not baseline
+            self._gap_news = self._gap_news or (not baseline and self._sync_from_scratch)
             return None
         self._sync_again = False
         self._baseline_after = None  # whatever runs now takes the starting point when there is none yet
         client = self._client()
         key = folder.key
         state = self._sync_state.get(key)
+        from_scratch = not state  # a starting-point pass: it reports no changes, whatever happened since the list
+        self._gap_news = self._gap_news or (from_scratch and not baseline)
+        self._sync_from_scratch = from_scratch
         mailbox_ref = self._mailboxes.mailbox_ref(folder.mailbox) if self._mailboxes is not None else None
         # The first full pass can be long: its own queue. Later syncs keep their place among the user's actions.
         queue = folder.mailbox if state else f"{folder.mailbox}#sync"
@@ -342,6 +353,9 @@ class MailService(QObject):
             self._sync_state[key] = new_state
             if self._sync_again and folder == self._watched:
                 QTimer.singleShot(0, self, self.poll_now)
+            if from_scratch and self._gap_news and folder == self._watched:
+                self._gap_news = False
+                self._catch_up(folder)
             if baseline or folder != self._watched:
                 return
             if changes:
@@ -368,6 +382,46 @@ class MailService(QObject):
                                   description=f"Checking {folder.mailbox} for new mail")
         self._sync_handle = handle
         return handle
+
+    def _catch_up(self, folder: FolderRef) -> None:
+        """Read the list's first page again and add what it lacks: mail that arrived before the starting point.
+
+        The starting-point sync (no sync state yet) reports no changes, so a message delivered between the first
+        page and that sync would never reach the list. When news of the folder came in that window, the first page
+        is read once more, its new rows inserted where the sort puts them, and the folder's counts refreshed.
+        """
+        target = self._list
+        if target is None or target.folder != folder or self._closed:
+            return
+        client = self._client()
+        query = target.query
+        mailbox_ref = self._mailboxes.mailbox_ref(folder.mailbox) if self._mailboxes is not None else None
+
+        def work() -> tuple[Page, Any]:
+            from app.ews import folders, messages
+
+            page = messages.find_page(client, folder, query, 0, CATCH_UP_ROWS, on_wait=self._status_from_worker)
+            try:
+                tree = folders.list_folders(client, mailbox_ref or folder.mailbox)
+            except MailroomError as error:  # counts are a nicety: never hide the new mail for them
+                log.info("Could not refresh the counts of %s: %s", folder.mailbox, error)
+                tree = None
+            return page, tree
+
+        def on_result(result: tuple[Page, Any]) -> None:
+            page, tree = result
+            if self._list is not None and self._list.folder == folder and self._list.query == query:
+                self._list.insert_summaries(page.items)
+            if tree is not None:
+                node = next((n for n in tree.folders if n.ref.key == folder.key), None)
+                if node is not None:
+                    self.counts_changed.emit(folder, node.total, node.unread)
+                if self._mailboxes is not None:
+                    self._mailboxes.apply_tree(tree)
+
+        self._runner.run(work, key=folder.mailbox, on_result=on_result,
+                         on_error=lambda error: log.info("Could not read %s again: %s", folder.mailbox, error),
+                         description=f"Reading the top of {folder.mailbox} again after new mail")
 
     def shutdown(self) -> None:
         """Stop the timer and cancel running work; call before the task runner shuts down. Idempotent."""

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from PySide6.QtCore import QObject, Signal
 
 from app.domain.folders import FolderRef
+from app.domain.messages import ListQuery, MessageSummary
 from app.tasks import TaskHandle
 
 BULK_THRESHOLD = 20
@@ -31,6 +32,9 @@ class ListTarget(Protocol):
     def remove_local(self, ids: Iterable[str]) -> Any: ...
     def undo(self, token: Any, only: Iterable[str] | None = None) -> None: ...
     def apply_changes(self, changes: Iterable[Any]) -> None: ...
+    @property
+    def query(self) -> ListQuery: ...
+    def insert_summaries(self, summaries: Sequence[MessageSummary]) -> int: ...
 
 
 class BulkJob(QObject):

@@ -194,3 +194,27 @@ def test_a_sync_asked_for_while_one_runs_runs_after_it(qtbot, fresh_emulator, dr
     _send(fresh_emulator, "bob", "Arrived during a sync")  # after that sync read the folder
     assert d.app.mail.poll_now() is None  # one is in flight: it is not started twice at once …
     qtbot.waitUntil(lambda: "Arrived during a sync" in _subjects(d), timeout=WAIT_MS)  # … but once more after it
+
+
+def test_mail_that_arrives_before_the_starting_point_still_reaches_the_list(
+        qtbot, fresh_emulator, drive, monkeypatch) -> None:
+    # The folder's first sync only takes a starting point and reports no changes: a message delivered between the
+    # first page and that sync was folded into it and never shown. A longer delay before the starting point opens
+    # that window wide enough to deliver into it every time.
+    from app.services import mail
+
+    monkeypatch.setattr(mail, "BASELINE_DELAY_MS", 3_000)
+    d = drive(fresh_emulator, "alice", poll_interval_ms=HOUR_MS)
+    d.wait_mailboxes(OWN, SUPPORT)
+    qtbot.waitUntil(lambda: d.app.live.state(SUPPORT) == "live", timeout=WAIT_MS)
+    ref = d.open_folder(SUPPORT)
+    d.wait_list_loaded(ref)
+    assert d.app.mail.is_syncing(), "the starting point is still to be taken"
+    rows, unread = d.app.list_model.rowCount(), d.node(ref).unread
+
+    _send(fresh_emulator, "bob", "Sent in the first second")
+    qtbot.waitUntil(lambda: "Sent in the first second" in _subjects(d), timeout=WAIT_MS)
+    assert d.app.list_model.rowCount() == rows + 1
+    qtbot.waitUntil(lambda: d.node(ref).unread == unread + 1, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not d.app.mail.is_syncing(), timeout=WAIT_MS)
+    assert _subjects(d).count("Sent in the first second") == 1, "shown once"
