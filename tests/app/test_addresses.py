@@ -69,9 +69,11 @@ def email_build(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
 
 
 def test_the_strict_simulation_is_strict() -> None:
-    """The fixture's strict build really drops what the issue describes (else the tests below prove nothing)."""
+    """The fixture's strict build really drops a recipient with a trailing separator (else the tests below prove
+    nothing). This machine's own build may be either: Debian's 3.11.2 is strict by default."""
     assert strict_getaddresses()(["bob@example.com,"]) == [("", "")]
-    assert _LENIENT_GETADDRESSES(["bob@example.com,"]) == [("", "bob@example.com")]
+    if "strict" in inspect.signature(_LENIENT_GETADDRESSES).parameters:
+        assert _LENIENT_GETADDRESSES(["bob@example.com,"], strict=False) == [("", "bob@example.com")]
 
 
 @pytest.mark.parametrize(("typed", "entries"), [

@@ -43,10 +43,12 @@ def test_a_send_refused_with_http_500_says_so_in_plain_words(qtbot, start_fresh_
     with caplog.at_level(logging.INFO, logger="app"), qtbot.waitSignal(d.app.compose.send_failed, timeout=WAIT_MS):
         window.send()
     banner = window.banner_text()
-    assert banner.startswith("Not sent") and "internal error" in banner
+    # A bare 500 may come from a proxy after Exchange acted: the send's outcome is unknown until the server can be
+    # asked (app.ews.once), and the banner says so, in words.
+    assert banner.startswith("Not sent — not confirmed") and "never sends it twice" in banner
     assert not [raw for raw in RAW_HTTP if raw in banner], banner
     assert not [raw for raw in RAW_HTTP if raw in d.window.statusBar().currentMessage()]
-    logged = [r for r in caplog.records if r.name == "app.ews.errors" and "Code: 500" in r.getMessage()]
+    logged = [r for r in caplog.records if r.name.startswith("app.ews") and "Code: 500" in r.getMessage()]
     assert logged, "the technical detail went to the log"
     emu._injector.rate = 0.0
 
