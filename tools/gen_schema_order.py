@@ -1,6 +1,6 @@
 """Generate ``ews_emulator/xml/schema_order.py`` from Microsoft's EWS schema.
 
-Reads ``types.xsd`` and ``messages.xsd`` (default folder ``/work/shared/ews-schema``, or
+Reads ``types.xsd`` and ``messages.xsd`` (default folder ``../shared/ews-schema`` beside the checkout, or
 ``--schema DIR``) and writes a plain Python module, so the emulator never needs the schema at
 run time. Run from the repository root::
 
@@ -33,7 +33,7 @@ from pathlib import Path
 
 from lxml import etree
 
-DEFAULT_SCHEMA_DIR = Path("/work/shared/ews-schema")
+DEFAULT_SCHEMA_DIR = Path(__file__).resolve().parents[2] / "shared" / "ews-schema"  # ../shared beside the checkout
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "ews_emulator" / "xml" / "schema_order.py"
 
 XS_NS = "http://www.w3.org/2001/XMLSchema"

@@ -217,18 +217,19 @@ def _create_message(client: EwsClient, draft: Draft, on_wait: OnWait) -> Draft:
     return draft
 
 
+def _server_attachments(account: Account, draft: Draft) -> list[AttachmentInfo]:
+    """The attachments the server holds on the saved draft; takes the draft's new change key too."""
+    item = WholeGetItem(account=account).get(items=[ItemId(id=draft.draft_id)],
+                                             additional_fields=field_paths(("attachments",)), shape=ID_ONLY)
+    draft.change_key = item.changekey or draft.change_key
+    return [attachment_info(a) for a in item.attachments or ()]
+
+
 def _adopt_created(client: EwsClient, draft: Draft, on_wait: OnWait) -> None:
     """Take the attachment ids of a draft created by a CreateItem whose answer was lost (matched by name, size)."""
     mailbox = draft.from_mailbox
     account = client.account(mailbox)
-
-    def read() -> list[AttachmentInfo]:
-        item = WholeGetItem(account=account).get(items=[ItemId(id=draft.draft_id)],
-                                                 additional_fields=field_paths(("attachments",)), shape=ID_ONLY)
-        draft.change_key = item.changekey or draft.change_key
-        return [attachment_info(a) for a in item.attachments or ()]
-
-    on_server = ask(client, mailbox, read, what="the draft was saved")
+    on_server = ask(client, mailbox, lambda: _server_attachments(account, draft), what="the draft was saved")
     for local in draft.attachments:
         match = next((a for a in on_server if (a.name, a.size) == (local.name, len(local.content))), None)
         if match is not None:
@@ -265,14 +266,8 @@ def _adopt_forwarded(client: EwsClient, draft: Draft, on_wait: OnWait) -> None:
     """
     mailbox = draft.from_mailbox
     account = client.account(mailbox)
-
-    def read() -> list[AttachmentInfo]:
-        item = WholeGetItem(account=account).get(items=[ItemId(id=draft.draft_id)],
-                                            additional_fields=field_paths(("attachments",)), shape=ID_ONLY)
-        draft.change_key = item.changekey or draft.change_key
-        return [attachment_info(a) for a in item.attachments or ()]
-
-    on_server = run(client, mailbox, read, denied=f"You may not read drafts in {mailbox}.", on_wait=on_wait)
+    on_server = run(client, mailbox, lambda: _server_attachments(account, draft),
+                    denied=f"You may not read drafts in {mailbox}.", on_wait=on_wait)
     wanted = [(a.name, a.size) for a in draft.forwarded]
     kept: list[AttachmentInfo] = []
     for att in on_server:
