@@ -224,7 +224,18 @@ fi
 grep -E '^(system-deps|setup):' "$WORK/root-setup.log"
 stage_end
 stage_start "root: make test (lint + suite)"
-in_root root "cd mailroom && python3 --version && make test PYTEST_ARGS='$PYTEST_ARGS'" || FAILED="$FAILED root-make-test"
+# A test that fails fails the stage. A crash of the interpreter itself (a rare segfault inside the cyclic garbage
+# collector, seen with Debian's python3 3.11.2 and PySide6, never reproduced in isolation) is reported loudly and
+# the suite is run once more: the stage is about what a fresh machine lacks, and a second crash still fails it.
+suite() { in_root root "cd mailroom && python3 --version && make test PYTEST_ARGS='$PYTEST_ARGS'" 2>&1 | tee "$1"; }
+if ! suite "$WORK/root-test.log"; then
+    if grep -q "^Fatal Python error: Segmentation fault" "$WORK/root-test.log"; then
+        log "root: the interpreter crashed (Segmentation fault, trace above): running the suite once more"
+        suite "$WORK/root-test-again.log" || FAILED="$FAILED root-make-test"
+    else
+        FAILED="$FAILED root-make-test"
+    fi
+fi
 stage_end
 # What `make demo` starts, with a picture instead of a window (no display here): the demo sign-in and a
 # message rendered by QtWebEngine, with the libraries of this fresh system.
