@@ -229,7 +229,7 @@ stage_start "root: make test (lint + suite)"
 # the suite is run once more: the stage is about what a fresh machine lacks, and a second crash still fails it.
 suite() { in_root root "cd mailroom && python3 --version && make test PYTEST_ARGS='$PYTEST_ARGS'" 2>&1 | tee "$1"; }
 if ! suite "$WORK/root-test.log"; then
-    if grep -q "^Fatal Python error: Segmentation fault" "$WORK/root-test.log"; then
+    if grep -q "Fatal Python error: Segmentation fault" "$WORK/root-test.log"; then
         log "root: the interpreter crashed (Segmentation fault, trace above): running the suite once more"
         suite "$WORK/root-test-again.log" || FAILED="$FAILED root-make-test"
     else
